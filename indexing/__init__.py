@@ -1,0 +1,1 @@
+"""Tree-sitter parsing, the workspace index, retrieval and prompt assembly under a token budget."""
