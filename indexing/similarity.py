@@ -1,0 +1,122 @@
+"""Similar-code search: BM25 over files to pick candidates, then Jaccard over sliding windows.
+
+A workspace-wide index of every window would cost hundreds of MB and seconds to rebuild on
+restart; an inverted index from identifier to files is built from the identifier sets the index
+keeps anyway (and caches), and windows are cut only from the few best candidate files, with
+their token sets cached per file version.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from indexing.tags import KEYWORDS
+
+WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+WINDOW_LINES = 20
+WINDOW_STRIDE = 10
+# Identifiers in more than this share of files say nothing about which file is similar.
+MAX_DOCUMENT_SHARE = 0.2
+BM25_K1 = 1.2
+
+
+def tokens(text: str) -> set[str]:
+    return {word for word in WORD.findall(text) if len(word) > 1} - KEYWORDS
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    start_line: int  # 0-based, inclusive
+    end_line: int
+    tokens: frozenset[str]
+
+
+def windows(lines: list[str], size: int = WINDOW_LINES, stride: int = WINDOW_STRIDE) -> list[Window]:
+    """Overlapping windows of `size` lines every `stride` lines, with their token sets."""
+    line_tokens = [tokens(line) for line in lines]
+    result: list[Window] = []
+    for start in range(0, max(1, len(lines) - size + stride), stride):
+        end = min(len(lines), start + size)
+        if end <= start:
+            break
+        result.append(Window(start, end - 1, frozenset().union(*line_tokens[start:end])))
+    return result
+
+
+class FileTermIndex:
+    """Identifier -> files inverted index, scored with BM25 over per-file identifier sets."""
+
+    def __init__(self) -> None:
+        self._postings: dict[str, set[str]] = {}
+        self._terms: dict[str, frozenset[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._terms)
+
+    def set_file(self, path: str, terms: frozenset[str]) -> None:
+        old = self._terms.get(path, frozenset())
+        for term in old - terms:
+            postings = self._postings[term]
+            postings.discard(path)
+            if not postings:
+                del self._postings[term]
+        for term in terms - old:
+            self._postings.setdefault(term, set()).add(path)
+        self._terms[path] = terms
+
+    def remove_file(self, path: str) -> None:
+        self.set_file(path, frozenset())
+        del self._terms[path]
+
+    def document_frequency(self, term: str) -> int:
+        return len(self._postings.get(term, ()))
+
+    def best_files(
+        self, query: Iterable[str], limit: int, exclude: str | None = None
+    ) -> list[tuple[str, float]]:
+        """The `limit` files sharing the most informative identifiers with `query`."""
+        total = len(self._terms)
+        if total == 0:
+            return []
+        cutoff = max(2, int(total * MAX_DOCUMENT_SHARE))
+        scores: dict[str, float] = {}
+        for term in set(query):
+            postings = self._postings.get(term)
+            if not postings or len(postings) > cutoff:
+                continue
+            idf = math.log(1 + (total - len(postings) + 0.5) / (len(postings) + 0.5))
+            for path in postings:
+                scores[path] = scores.get(path, 0.0) + idf
+        scores.pop(exclude, None)  # type: ignore[arg-type]
+        return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
+
+
+class WindowCache:
+    """Sliding windows per file version (path, content key), least recently used evicted."""
+
+    def __init__(self, capacity: int = 256) -> None:
+        self.capacity = capacity
+        self._entries: OrderedDict[tuple[str, str], list[Window]] = OrderedDict()
+
+    def get(self, path: str, version: str, lines: list[str]) -> list[Window]:
+        key = (path, version)
+        found = self._entries.get(key)
+        if found is None:
+            found = windows(lines)
+            self._entries[key] = found
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(key)
+        return found
