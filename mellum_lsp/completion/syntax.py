@@ -13,28 +13,11 @@ from pathlib import PurePath
 from tree_sitter import Node, Parser, Tree
 from tree_sitter_language_pack import get_parser
 
-# File extension -> tree-sitter-language-pack name, for the languages an editor commonly opens.
+from indexing import languages
+
+# The index's grammar maps, widened to languages it has no tag queries for: filters need only a parse.
 _EXTENSIONS: dict[str, str] = {
-    ".py": "python",
-    ".pyi": "python",
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".jsx": "javascript",
-    ".ts": "typescript",
-    ".tsx": "tsx",
-    ".java": "java",
-    ".kt": "kotlin",
-    ".kts": "kotlin",
-    ".go": "go",
-    ".rs": "rust",
-    ".c": "c",
-    ".h": "c",
-    ".cc": "cpp",
-    ".cpp": "cpp",
-    ".cxx": "cpp",
-    ".hpp": "cpp",
-    ".cs": "csharp",
+    **languages.EXTENSIONS,
     ".rb": "ruby",
     ".php": "php",
     ".scala": "scala",
@@ -49,14 +32,7 @@ _EXTENSIONS: dict[str, str] = {
     ".html": "html",
     ".css": "css",
 }
-
-# LSP languageId values that differ from the tree-sitter-language-pack name.
-_LANGUAGE_IDS: dict[str, str] = {
-    "typescriptreact": "tsx",
-    "javascriptreact": "javascript",
-    "shellscript": "bash",
-    "c++": "cpp",
-}
+_LANGUAGE_IDS: dict[str, str] = {**languages.LANGUAGE_IDS, "shellscript": "bash"}
 
 _local = threading.local()
 
@@ -64,7 +40,7 @@ _local = threading.local()
 def language_for(path: str, language_id: str | None = None) -> str | None:
     """The tree-sitter language of a document, from the client's languageId or the file extension."""
     if language_id:
-        name = _LANGUAGE_IDS.get(language_id, language_id)
+        name = _LANGUAGE_IDS.get(language_id.lower(), language_id.lower())
         if parser_for(name) is not None:
             return name
     return _EXTENSIONS.get(PurePath(path).suffix.lower())
