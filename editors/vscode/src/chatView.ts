@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { type LanguageClient, ProgressType } from 'vscode-languageclient/node';
 import { chatHtml } from './chatHtml';
 import { ChatSession } from './chatSession';
-import { type ChatDelta, type ChatMessage, type ChatParams, type ChatResult, Methods } from './protocol';
+import { type ChatDelta, type ChatMessage, type ChatParams, type ChatResult, Methods, withPartialResultToken } from './protocol';
 
 const chatProgress = new ProgressType<ChatDelta>();
 
@@ -40,14 +40,14 @@ export class ChatViewProvider implements vscode.WebviewViewProvider {
   }
 
   /**
-   * Runs a server command whose answer streams like chat (`mellum.explainDiagnostic`): the
-   * deltas come as `$/progress` for the request's `workDoneToken`.
+   * Runs a server command whose answer streams like chat (`mellum.explainDiagnostic {uri,
+   * diagnostic}`): the token goes into its argument object as `partialResultToken`.
    */
   runStreamingCommand(title: string, command: string, args: unknown[]): Promise<void> {
     return this.stream(title, (client, _messages, token, cancel) =>
-      client.sendRequest<ChatResult | string | null>(
+      client.sendRequest<ChatResult | null>(
         'workspace/executeCommand',
-        { command, arguments: args, workDoneToken: token },
+        { command, arguments: withPartialResultToken(args, token) },
         cancel,
       ),
     );
@@ -60,7 +60,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider {
       messages: ChatMessage[],
       token: string,
       cancel: vscode.CancellationToken,
-    ) => Promise<ChatResult | string | null>,
+    ) => Promise<ChatResult | null>,
   ): Promise<void> {
     const client = this.client();
     if (client === undefined || !client.isRunning()) {
@@ -87,7 +87,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider {
     });
     try {
       const result = await send(client, messages, token, cancel.token);
-      const content = typeof result === 'string' ? result : result?.content;
+      const content = result?.content;
       this.session.finish(content ?? this.session.transcript[this.session.transcript.length - 1].content);
     } catch (error) {
       this.session.fail(cancel.token.isCancellationRequested ? 'stopped' : (error as Error).message);

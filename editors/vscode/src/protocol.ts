@@ -85,3 +85,13 @@ export interface StatusResult {
   acceptance: { shown: number; accepted: number; rejected: number; rate: number };
   latency_ms: { p50: number | null; p95: number | null; recent: number[] };
 }
+
+/**
+ * Streamed commands (`mellum.explainDiagnostic {uri, diagnostic}`) take the partial result token
+ * inside their first argument object, since `workspace/executeCommand` has no field for it.
+ */
+export function withPartialResultToken(args: readonly unknown[], token: string): unknown[] {
+  const [first, ...rest] = args;
+  const base = typeof first === 'object' && first !== null ? first : {};
+  return [{ ...base, partialResultToken: token }, ...rest];
+}

@@ -72,7 +72,10 @@ function M.explain(client)
   with_action(client, "explain", function(action, diagnostic, bufnr)
     local command = type(action.command) == "table" and action.command or action
     chat.stream("Explain", diagnostic.message, function(token, done)
-      local params = { command = command.command, arguments = command.arguments, workDoneToken = token }
+      -- mellum.explainDiagnostic {uri, diagnostic, partialResultToken}: streams like chat.
+      local args = vim.deepcopy(command.arguments or { {} })
+      args[1].partialResultToken = token
+      local params = { command = command.command, arguments = args }
       client.request("workspace/executeCommand", params, done, bufnr)
     end)
   end)
