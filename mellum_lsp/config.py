@@ -84,8 +84,10 @@ class IndexSettings:
     """The workspace index: what to skip and where to keep its cache."""
 
     enabled: bool = True
-    exclude: tuple[str, ...] = (".git", "node_modules", ".venv", "__pycache__", "build", "dist")
-    max_file_size: int = field(default=1_000_000, metadata=_range(1, 100_000_000))
+    # gitignore-style patterns, on top of .gitignore and the vendored directories the index always skips
+    exclude: tuple[str, ...] = ()
+    max_file_size: int = field(default=1_000_000, metadata=_range(1, 100_000_000))  # bytes
+    max_files: int = field(default=100_000, metadata=_range(1, 10_000_000))
     cache_dir: str = ""  # empty: $XDG_CACHE_HOME/mellum-lsp (or ~/.cache/mellum-lsp)
 
 

@@ -1,0 +1,1 @@
+"""The ``mellum-lsp`` subcommands, one module each, registered in :mod:`mellum_lsp.cli`."""

@@ -1,0 +1,13 @@
+"""``mellum-lsp bench``: benchmarks that print figures measured against a reference in the same run.
+
+Each benchmark is a subcommand living in ``mellum_lsp/benchmarks/`` and registered here.
+"""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+def bench() -> None:
+    """Measure the model, the index or the language server; each prints ratios against a reference."""

@@ -1,0 +1,1 @@
+"""Features: plain classes holding the logic behind each LSP method; the server fans out to them."""
