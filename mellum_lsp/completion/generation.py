@@ -1,0 +1,98 @@
+"""The model-facing half of a completion: the shape, the prompt, the decode parameters, the filters.
+
+Runs inside a job on the model worker (it needs the engine's tokenizer and parses the document),
+so nothing here touches the event loop or LSP types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from mellum_lsp.completion import filters
+from mellum_lsp.completion.candidate import Candidate, FilterContext
+from mellum_lsp.completion.mode import wants_multiline
+from mellum_lsp.completion.request import CompletionRequest
+
+if TYPE_CHECKING:
+    from indexing.workspace import WorkspaceIndex
+    from mellum_lsp.config import CompletionSettings
+
+# Control tokens that end a fill-in-the-middle answer if the engine hands them back as text.
+SPECIAL_STOPS = (
+    "<|endoftext|>",
+    "<filename>",
+    "<fim_prefix>",
+    "<fim_suffix>",
+    "<fim_middle>",
+    "<fim_pad>",
+    "<reponame>",
+)
+
+
+class TokenCounter(Protocol):
+    def count(self, text: str) -> int: ...
+
+
+def multiline_for(
+    request: CompletionRequest, language: str | None, setting: Literal["auto", "always", "never"]
+) -> bool:
+    """The suggestion's shape: the configured one, or the one the syntax at the cursor calls for."""
+    if setting != "auto":
+        return setting == "always"
+    return wants_multiline(request.prefix, request.suffix, language)
+
+
+def generation_params(multiline: bool, settings: CompletionSettings) -> dict[str, Any]:
+    """Keyword arguments for the engine's GenerationParams."""
+    return {
+        "max_new_tokens": settings.max_new_tokens,
+        "temperature": settings.temperature,
+        "stop": SPECIAL_STOPS if multiline else ("\n", *SPECIAL_STOPS),
+    }
+
+
+def build_prompt(
+    index: WorkspaceIndex | None,
+    tokenizer: TokenCounter,
+    request: CompletionRequest,
+    settings: CompletionSettings,
+    *,
+    recent: Sequence[Path] = (),
+) -> str:
+    """The fill-in-the-middle prompt under the token budget, with repository context from the index."""
+    from indexing.context import assemble_completion_context
+    from model.prompts import fim_prompt
+
+    assembled = assemble_completion_context(
+        index,
+        request.path,
+        request.text,
+        request.offset,
+        budget=settings.budget_tokens,
+        tokenizer=tokenizer,
+        formatter=partial(fim_prompt, mode=settings.fim_mode),
+        recent=recent,
+    )
+    return assembled.prompt
+
+
+def post_process(text: str, request: CompletionRequest, language: str | None, multiline: bool) -> str:
+    """The model's text after the filter pipeline; "" when a filter dropped it."""
+    context = FilterContext(request.prefix, request.suffix, language, multiline)
+    candidate = filters.run(Candidate(text), context)
+    return "" if candidate is None else candidate.text
+
+
+@dataclass(frozen=True)
+class Generated:
+    """One model answer after the filters: `text` is None when the decode was cancelled midway."""
+
+    text: str | None
+    multiline: bool
+    prompt_tokens: int
+    cached_tokens: int
+    new_tokens: int
