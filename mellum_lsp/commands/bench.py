@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import click
 
+from mellum_lsp.benchmarks.lsp import lsp
+
 
 @click.group()
 def bench() -> None:
     """Measure the model, the index or the language server; each prints ratios against a reference."""
+
+
+bench.add_command(lsp)
