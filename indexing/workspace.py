@@ -157,7 +157,7 @@ class WorkspaceIndex:
 
     def update_document(self, path: Path, text: str, language_id: str | None = None) -> None:
         """didOpen / full didChange: the buffer text replaces the file's content in the index."""
-        key = self._key(path)
+        key = self.key(path)
         language = language_for(key, language_id)
         if language is None:
             return
@@ -187,7 +187,7 @@ class WorkspaceIndex:
         If the edit does not fit the buffer we hold (a missed event), the document is brought to
         `new_text` by the edit computed from the two texts instead, with a log line.
         """
-        key = self._key(path)
+        key = self.key(path)
         data = new_text.encode("utf-8", errors="surrogatepass")
         with self._lock:
             document = self._documents.get(key)
@@ -211,7 +211,7 @@ class WorkspaceIndex:
 
     def close_document(self, path: Path) -> None:
         """didClose: forget the buffer; the file on disk (if any) is what counts again."""
-        key = self._key(path)
+        key = self.key(path)
         with self._lock:
             if self._documents.pop(key, None) is None:
                 return
@@ -220,7 +220,7 @@ class WorkspaceIndex:
 
     def file_changed(self, path: Path) -> None:
         """didSave / a watched file created or changed on disk."""
-        key = self._key(path)
+        key = self.key(path)
         with self._lock:
             if key in self._documents:
                 return
@@ -239,7 +239,7 @@ class WorkspaceIndex:
         self.cache.write({key: CachedFile(record.size, record.mtime_ns, record.digest, record.symbols)}, [])
 
     def file_deleted(self, path: Path) -> None:
-        key = self._key(path)
+        key = self.key(path)
         with self._lock:
             if key in self._documents:
                 return
@@ -254,7 +254,8 @@ class WorkspaceIndex:
 
     # ----- bookkeeping ------------------------------------------------------------------------
 
-    def _key(self, path: Path | str) -> str:
+    def key(self, path: Path | str) -> str:
+        """The index key of a path: absolute, posix, symlinks inside the workspace kept."""
         return Path(os.path.abspath(path)).as_posix()
 
     def _store_document(self, key: str, document: OpenDocument) -> None:
@@ -292,18 +293,18 @@ class WorkspaceIndex:
     # ----- queries ------------------------------------------------------------------------------
 
     def root_for(self, path: Path | str) -> Path:
-        key = Path(self._key(path))
+        key = Path(self.key(path))
         return next((root for root in self.roots if key.is_relative_to(root)), self.roots[0])
 
     def relative(self, path: Path | str) -> str:
         """The path as the model sees it: relative to its workspace root, in posix form."""
-        key = Path(self._key(path))
+        key = Path(self.key(path))
         root = self.root_for(key)
         return key.relative_to(root).as_posix() if key.is_relative_to(root) else key.as_posix()
 
     def file(self, path: Path | str) -> IndexedFile | None:
         with self._lock:
-            return self._files.get(self._key(path))
+            return self._files.get(self.key(path))
 
     def paths(self) -> list[str]:
         with self._lock:
@@ -315,7 +316,7 @@ class WorkspaceIndex:
 
     def lines(self, path: Path | str) -> list[str]:
         """The current lines of a file: the open buffer if there is one, else the disk (cached)."""
-        key = self._key(path)
+        key = self.key(path)
         with self._lock:
             document = self._documents.get(key)
             record = self._files.get(key)
@@ -344,7 +345,7 @@ class WorkspaceIndex:
     def document_tree_sexp(self, path: Path | str) -> str | None:
         """The S-expression of an open document's syntax tree (for checking incremental parsing)."""
         with self._lock:
-            document = self._documents.get(self._key(path))
+            document = self._documents.get(self.key(path))
             return str(document.tree.root_node) if document is not None else None
 
     def progress(self) -> tuple[int, int]:

@@ -8,6 +8,7 @@
 (type_alias_declaration name: (type_identifier) @name) @definition.type
 (enum_declaration name: (identifier) @name) @definition.enum
 (module name: (identifier) @name) @definition.module
+(internal_module name: (identifier) @name) @definition.module
 (method_definition name: (property_identifier) @name) @definition.method
 (method_signature name: (property_identifier) @name) @definition.method
 (abstract_method_signature name: (property_identifier) @name) @definition.method

@@ -1,0 +1,210 @@
+"""Assemble what the model sees: context pieces plus the FIM prefix and suffix, within a budget.
+
+The budget is counted with the caller's tokenizer (`count(text) -> int`) on the prompt the
+caller's formatter builds, so it holds for whatever format the model uses; it is never exceeded
+(if the pieces' estimated costs add up to a prompt over budget, the least relevant are dropped
+until the real count fits). The prefix and suffix get a share of the budget (prefix favoured),
+cut on line boundaries snapped to a grid so typing does not move them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from indexing.packer import Piece, pack, stable_order
+from indexing.ranking import SHARES, WEIGHTS, PackingShares, RankingWeights
+from indexing.retrieval import ChatRetriever, CompletionRetriever, Cursor
+from indexing.workspace import WorkspaceIndex
+
+__all__ = [
+    "AssembledContext",
+    "BudgetTooSmall",
+    "FimFormatter",
+    "Piece",
+    "TokenCounter",
+    "assemble_chat_context",
+    "assemble_completion_context",
+]
+
+
+class TokenCounter(Protocol):
+    def count(self, text: str) -> int: ...
+
+
+class FimFormatter(Protocol):
+    def __call__(
+        self, *, repo: str, files: Sequence[tuple[str, str]], path: str, prefix: str, suffix: str
+    ) -> str: ...
+
+
+class BudgetTooSmall(ValueError):
+    """The budget cannot hold even the prompt's frame (repository name, path, FIM tokens)."""
+
+
+@dataclass
+class AssembledContext:
+    prompt: str
+    pieces: list[Piece]  # in prompt order: the most relevant last, nearest the cursor
+    prompt_tokens: int
+
+
+# No token of a code tokenizer covers more characters than this (a generous bound): text
+# longer than `target * CHARS_PER_TOKEN` characters is never counted, which keeps cutting fast.
+CHARS_PER_TOKEN = 12
+FIT_ROUNDS = 8
+
+
+def fit_lines(lines: list[str], target: int, count: Callable[[str], int], from_end: bool) -> int:
+    """How many whole lines from the end (or the start) of `lines`, joined by newlines, fit in
+    `target` tokens: a few real counts, each shrinking the candidate by the observed ratio."""
+    ordered = lines[::-1] if from_end else lines
+    keep, chars = 0, 0
+    limit = target * CHARS_PER_TOKEN
+    while keep < len(ordered) and chars + len(ordered[keep]) + 1 <= limit:
+        chars += len(ordered[keep]) + 1
+        keep += 1
+    for _ in range(FIT_ROUNDS):
+        if keep == 0:
+            return 0
+        chosen = ordered[:keep]
+        text = "\n".join(chosen[::-1] if from_end else chosen)
+        tokens = count(text)
+        if tokens <= target:
+            return keep
+        wanted = len(text) * target / tokens * 0.95
+        while keep > 0 and chars > wanted:
+            keep -= 1
+            chars -= len(ordered[keep]) + 1
+    return 0
+
+
+def cut_prefix(text: str, target: int, count: Callable[[str], int], snap: int) -> tuple[str, int]:
+    """The longest tail of `text` made of whole lines (the cursor's line always kept from its
+    start) within `target` tokens, its first line snapped forward to a multiple of `snap`; and
+    the number of that first line."""
+    lines = text.split("\n")
+    last = len(lines) - 1
+    kept = fit_lines(lines, target, count, from_end=True)
+    first = len(lines) - kept
+    if 0 < first and snap > 1 and first % snap:
+        first += snap - first % snap
+    if first > last:
+        partial = lines[last]
+        while partial and count(partial) > target:  # one line over budget: keep its end
+            partial = partial[len(partial) // 4 + 1 :]
+        return partial, last
+    return "\n".join(lines[first:]), first
+
+
+def cut_suffix(
+    text: str, target: int, count: Callable[[str], int], snap: int, first_line: int
+) -> tuple[str, int]:
+    """The longest head of `text` made of whole lines within `target` tokens, its end snapped
+    back so the next line's absolute number (`first_line` + lines kept) is a multiple of
+    `snap`; returns the text and the number of lines kept."""
+    lines = text.split("\n")
+    kept = fit_lines(lines, target, count, from_end=False)
+    if kept < len(lines) and snap > 1 and kept > 0:
+        kept = max(0, kept - (first_line + kept) % snap)
+    return "\n".join(lines[:kept]), kept
+
+
+def assemble_completion_context(
+    index: WorkspaceIndex,
+    path: Path,
+    text: str,
+    offset: int,
+    *,
+    budget: int,
+    tokenizer: TokenCounter,
+    formatter: FimFormatter,
+    recent: Sequence[Path] = (),
+    weights: RankingWeights = WEIGHTS,
+    shares: PackingShares = SHARES,
+    sources: Sequence[str] | None = None,
+) -> AssembledContext:
+    """The FIM prompt for a cursor at character `offset` of `text` (the buffer of `path`).
+
+    `sources` restricts retrieval to some of "scope", "imports", "definition", "similar",
+    "recent" (all by default); `recent` lists recently edited or open documents, newest first.
+    """
+    if budget <= 0:
+        raise BudgetTooSmall(f"budget must be positive, got {budget}")
+    offset = max(0, min(offset, len(text)))
+    key = index.key(path)
+    relative = index.relative(path)
+    repo = index.root_for(path).name
+    count = tokenizer.count
+    cursor_line = text.count("\n", 0, offset)
+
+    prefix_share = min(shares.max_prefix_tokens, int(budget * shares.prefix))
+    suffix_share = min(shares.max_suffix_tokens, int(budget * shares.suffix))
+    while True:
+        prefix, first_line = cut_prefix(text[:offset], prefix_share, count, shares.line_snap)
+        suffix, suffix_lines = cut_suffix(text[offset:], suffix_share, count, shares.line_snap, cursor_line)
+        frame_tokens = count(formatter(repo=repo, files=(), path=relative, prefix=prefix, suffix=suffix))
+        if frame_tokens <= budget:
+            break
+        if prefix_share == 0 and suffix_share == 0:
+            raise BudgetTooSmall(
+                f"a budget of {budget} tokens cannot hold the prompt frame ({frame_tokens} tokens)"
+            )
+        prefix_share, suffix_share = prefix_share // 2, suffix_share // 2
+
+    lines = text.split("\n")
+    visible = (first_line, cursor_line + max(0, suffix_lines - 1))
+    cursor = Cursor(key, lines, cursor_line, visible)
+    recent_keys = [index.key(p) for p in recent]
+    candidates = CompletionRetriever(index, weights).candidates(cursor, recent_keys, sources)
+
+    empty_frame = count(formatter(repo=repo, files=(), path=relative, prefix="", suffix=""))
+
+    def cost(piece_path: str, piece_text: str) -> int:
+        block = formatter(repo=repo, files=((piece_path, piece_text),), path=relative, prefix="", suffix="")
+        return count(block) - empty_frame
+
+    def lines_of(piece_key: str) -> list[str]:
+        return lines if piece_key == key else index.lines(piece_key)
+
+    pieces = stable_order(pack(candidates, budget - frame_tokens, cost, lines_of, index.relative), shares)
+    while True:
+        prompt = formatter(
+            repo=repo, files=[(p.path, p.text) for p in pieces], path=relative, prefix=prefix, suffix=suffix
+        )
+        prompt_tokens = count(prompt)
+        if prompt_tokens <= budget or not pieces:
+            break
+        weakest = min(range(len(pieces)), key=lambda i: (pieces[i].score, -i))
+        del pieces[weakest]
+    return AssembledContext(prompt, pieces, prompt_tokens)
+
+
+def assemble_chat_context(
+    index: WorkspaceIndex,
+    question: str,
+    *,
+    budget: int,
+    tokenizer: TokenCounter,
+    open_file: tuple[Path, str] | None,
+    selection: str | None,
+    weights: RankingWeights = WEIGHTS,
+) -> list[Piece]:
+    """Pieces for a chat question, most relevant first, whose `tokens` sum to at most `budget`.
+
+    A piece's `tokens` counts `"{path}\\n{text}"`; the caller's own framing of each piece
+    (a `<filename>` token, a code fence) is on top and should be allowed for in `budget`.
+    """
+    opened = (index.key(open_file[0]), open_file[1].split("\n")) if open_file is not None else None
+    candidates = ChatRetriever(index, weights).candidates(question, opened, selection)
+
+    def lines_of(piece_key: str) -> list[str]:
+        return opened[1] if opened is not None and piece_key == opened[0] else index.lines(piece_key)
+
+    def cost(piece_path: str, piece_text: str) -> int:
+        return tokenizer.count(f"{piece_path}\n{piece_text}")
+
+    pieces = pack(candidates, budget, cost, lines_of, index.relative)
+    return sorted(pieces, key=lambda p: (-p.score, p.path, p.start_line))
