@@ -6,7 +6,7 @@ so nothing here touches the event loop or LSP types.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -63,10 +63,16 @@ def build_prompt(
     *,
     recent: Sequence[Path] = (),
 ) -> str:
-    """The fill-in-the-middle prompt under the token budget, with repository context from the index."""
+    """The fill-in-the-middle prompt under the token budget, with repository context from the index.
+
+    Until the index is ready (or with indexing off) the prompt holds the current file alone.
+    """
     from indexing.context import assemble_completion_context
     from model.prompts import fim_prompt
 
+    formatter = partial(fim_prompt, mode=settings.fim_mode)
+    if index is None:
+        return _file_only_prompt(tokenizer, request, settings.budget_tokens, formatter)
     assembled = assemble_completion_context(
         index,
         request.path,
@@ -74,10 +80,33 @@ def build_prompt(
         request.offset,
         budget=settings.budget_tokens,
         tokenizer=tokenizer,
-        formatter=partial(fim_prompt, mode=settings.fim_mode),
+        formatter=formatter,
         recent=recent,
     )
     return assembled.prompt
+
+
+def _file_only_prompt(
+    tokenizer: TokenCounter, request: CompletionRequest, budget: int, formatter: Callable[..., str]
+) -> str:
+    """The prompt from the cursor's file alone, its prefix and suffix cut to whole lines within `budget`.
+
+    Cuts snap to the index's line grid, so consecutive keystrokes keep sharing the prompt's start.
+    """
+    from indexing.context import cut_prefix, cut_suffix
+    from indexing.ranking import SHARES
+
+    cursor_line = request.text.count("\n", 0, request.offset)
+    frame = tokenizer.count(
+        formatter(repo=request.path.parent.name, files=(), path=request.path.name, prefix="", suffix="")
+    )
+    room = max(0, budget - frame)
+    prefix_room = int(room * SHARES.prefix / (SHARES.prefix + SHARES.suffix))
+    prefix, _ = cut_prefix(request.prefix, prefix_room, tokenizer.count, SHARES.line_snap)
+    suffix, _ = cut_suffix(request.suffix, room - prefix_room, tokenizer.count, SHARES.line_snap, cursor_line)
+    return formatter(
+        repo=request.path.parent.name, files=(), path=request.path.name, prefix=prefix, suffix=suffix
+    )
 
 
 def post_process(text: str, request: CompletionRequest, language: str | None, multiline: bool) -> str:
