@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from lsprotocol import types
 from pygls.workspace import Workspace
 
-from mellum_lsp.config import Configuration, Settings, default_cache_dir
+from mellum_lsp.config import Configuration, Settings, as_dict, default_cache_dir
 from mellum_lsp.documents import OpenDocuments, uri_to_path
 from mellum_lsp.scheduler import Job, JobContext, Priority, Scheduler
 from mellum_lsp.stats import Stats
@@ -232,6 +232,7 @@ class Session:
             "queue": self.scheduler.snapshot(),
             "acceptance": self.stats.acceptance(),
             "latency_ms": self.stats.latency(),
+            "settings": as_dict(self.settings),
         }
 
 

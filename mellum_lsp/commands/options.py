@@ -46,9 +46,9 @@ def build_configuration(roots: list[Path], cli_values: dict[str, Any]) -> Config
     config = Configuration()
     errors = load_files(config, roots)
     flags: dict[str, Any] = {}
-    for name in ("model", "device", "dtype"):
-        if cli_values.get(name) is not None:
-            flags[f"model.{name}"] = cli_values[name]
+    for flag, key in (("model", "model.name"), ("device", "model.device"), ("dtype", "model.dtype")):
+        if cli_values.get(flag) is not None:
+            flags[key] = cli_values[flag]
     if cli_values.get("log_level") is not None:
         flags["log_level"] = cli_values["log_level"]
     for assignment in cli_values.get("assignments", ()):
