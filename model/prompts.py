@@ -1,0 +1,40 @@
+"""Prompt formats: fill-in-the-middle with repository context, and chat.
+
+FIM (Mellum's order): `<reponame>{repo}`, then `<filename>{path}\n{code}` per context file, then the
+current file's `<filename>{path}\n` and its suffix and prefix around `<fim_middle>`. SPM puts the suffix
+first, so the prefix (what changes as one types) ends the prompt and a keystroke invalidates only the
+tail of the KV cache; PSM is the classic order. Both were trained; the mode is a per-model setting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+FimMode = Literal["spm", "psm"]
+
+
+def fim_prompt(
+    *,
+    repo: str,
+    files: Sequence[tuple[str, str]],
+    path: str,
+    prefix: str,
+    suffix: str,
+    mode: FimMode = "spm",
+) -> str:
+    context = f"<reponame>{repo}" + "".join(f"<filename>{p}\n{code}" for p, code in files)
+    if mode == "spm":
+        return f"{context}<filename>{path}\n<fim_suffix>{suffix}<fim_prefix>{prefix}<fim_middle>"
+    return f"{context}<filename>{path}\n<fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>"
+
+
+def chat_prompt(messages: Sequence[dict[str, str]], *, template: str | None = None) -> str:
+    """The checkpoint's own chat template when it has one (Jinja, as in tokenizer_config.json), ChatML otherwise."""
+    if template:
+        from jinja2 import Environment  # transformers depends on jinja2
+
+        env = Environment(trim_blocks=True, lstrip_blocks=True)
+        return env.from_string(template).render(messages=list(messages), add_generation_prompt=True)
+    body = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+    return body + "<|im_start|>assistant\n"

@@ -1,0 +1,1 @@
+"""Training of the small default checkpoint: corpus, tokenizer, examples, the loop, export."""

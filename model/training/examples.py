@@ -1,0 +1,119 @@
+"""Training examples in the formats the server sends: repository context, FIM (SPM and PSM), chat.
+
+Every example is drawn from a `random.Random` seeded by the step, so a resumed run sees exactly the
+batches an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import ast
+import random
+import textwrap
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ..prompts import chat_prompt
+from ..tokenizer import EOS, Tokenizer
+from .corpus import SourceFile
+
+
+@dataclass(frozen=True)
+class Mix:
+    """Shares of each kind of example and the sizes that shape them."""
+
+    fim: float = 0.6  # of repository examples, the share whose last file becomes a FIM example
+    spm: float = 0.5  # of FIM examples, the share in SPM order (the server's default)
+    chat: float = 0.08  # share of sequences that are docstring-to-function chat examples
+    context_files: tuple[int, int] = (0, 3)  # other files of the same package before the current one
+    context_chars: int = 1500  # chars kept from each context file
+    prefix_chars: int = 2500
+    suffix_chars: int = 800
+
+
+def _lines_span(text: str, rng: random.Random) -> tuple[int, int]:
+    """A middle span shaped like what an editor asks for: the rest of a line, a few lines, or a block."""
+    n = len(text)
+    cursor = rng.randrange(0, max(1, n - 1))
+    line_end = text.find("\n", cursor)
+    line_end = n if line_end < 0 else line_end
+    kind = rng.random()
+    if kind < 0.5:  # rest of the current line
+        return cursor, line_end
+    if kind < 0.8:  # 1-6 whole lines from the start of this line
+        start = text.rfind("\n", 0, cursor) + 1
+        end = start
+        for _ in range(rng.randint(1, 6)):
+            nxt = text.find("\n", end)
+            if nxt < 0:
+                end = n
+                break
+            end = nxt + 1
+        return start, end
+    return cursor, min(n, cursor + rng.randint(1, 300))  # an arbitrary span
+
+
+class ExampleBuilder:
+    def __init__(self, files: list[SourceFile], tokenizer: Tokenizer, mix: Mix = Mix()):
+        self.files = files
+        self.tok = tokenizer
+        self.mix = mix
+        self.by_package: dict[str, list[SourceFile]] = defaultdict(list)
+        for f in files:
+            self.by_package[f.package].append(f)
+        self.functions = [fn for f in files for fn in _documented_functions(f.text)]
+
+    def repo_example(self, rng: random.Random) -> str:
+        current = rng.choice(self.files)
+        siblings = [f for f in self.by_package[current.package] if f is not current]
+        k = min(len(siblings), rng.randint(*self.mix.context_files))
+        context = []
+        for f in rng.sample(siblings, k):
+            start = rng.randrange(0, max(1, len(f.text) - self.mix.context_chars))
+            start = f.text.rfind("\n", 0, start) + 1
+            context.append((f.path, f.text[start : start + self.mix.context_chars]))
+        head = f"<reponame>{current.package}" + "".join(f"<filename>{p}\n{c}" for p, c in context)
+        text = current.text
+        if rng.random() >= self.mix.fim or len(text) < 20:
+            start = rng.randrange(0, max(1, len(text) - self.mix.prefix_chars))
+            start = text.rfind("\n", 0, start) + 1
+            return f"{head}<filename>{current.path}\n{text[start : start + self.mix.prefix_chars + self.mix.suffix_chars]}"
+        a, b = _lines_span(text, rng)
+        prefix = text[max(0, a - self.mix.prefix_chars) : a]
+        middle, suffix = text[a:b], text[b : b + self.mix.suffix_chars]
+        if rng.random() < self.mix.spm:
+            body = f"<fim_suffix>{suffix}<fim_prefix>{prefix}<fim_middle>{middle}{EOS}"
+        else:
+            body = f"<fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>{middle}{EOS}"
+        return f"{head}<filename>{current.path}\n{body}"
+
+    def chat_example(self, rng: random.Random) -> str:
+        signature, doc, source = rng.choice(self.functions)
+        question = f"Write a Python function `{signature}`:\n{doc}"
+        prompt = chat_prompt([{"role": "user", "content": question}])
+        return f"{prompt}```python\n{source}\n```<|im_end|>\n{EOS}"
+
+    def sequence(self, rng: random.Random, length: int) -> list[int]:
+        """`length` token ids: examples packed back to back, the last one cut."""
+        ids: list[int] = []
+        while len(ids) < length:
+            make = self.chat_example if self.functions and rng.random() < self.mix.chat else self.repo_example
+            ids.extend(self.tok.encode(make(rng)))
+        return ids[:length]
+
+
+def _documented_functions(text: str) -> list[tuple[str, str, str]]:
+    """(signature, docstring, source) of short top-level or method functions that have a docstring."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return []
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            doc = ast.get_docstring(node)
+            source = ast.get_source_segment(text, node)
+            if not doc or not source or len(source) > 1200 or len(doc) < 20:
+                continue
+            source = textwrap.dedent(" " * node.col_offset + source)
+            out.append((f"{node.name}({ast.unparse(node.args)})", doc.strip().split("\n\n")[0], source))
+    return out

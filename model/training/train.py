@@ -1,0 +1,195 @@
+"""The training loop for the default model: next-token loss, MTP next-next-token loss, load balancing.
+
+Resumable: model, optimizer and step are saved every `save_every` steps (atomically), and batches are a
+pure function of (seed, step), so an interrupted run continues exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from ..config import ModelConfig
+from ..modeling import Mellum, init_weights
+from ..tokenizer import Tokenizer
+from .corpus import load_sources
+from .examples import ExampleBuilder
+from .tokenizer_train import train_tokenizer, write_tokenizer_files
+
+MTP_LOSS_WEIGHT = 0.1  # as the Mellum 2 report weights its auxiliary next-next-token loss
+
+
+def default_architecture(vocab_size: int) -> dict:
+    """A ~17M-parameter Mellum: the released layout at a size a 2-core CPU can teach in a few hours."""
+    n_layers = 8
+    return {
+        "model_type": "mellum",
+        "vocab_size": vocab_size,
+        "hidden_size": 256,
+        "intermediate_size": 512,
+        "num_hidden_layers": n_layers,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "head_dim": 64,
+        "max_position_embeddings": 8192,
+        "rms_norm_eps": 1e-6,
+        "tie_word_embeddings": False,
+        "sliding_window": 512,
+        "layer_types": ["full_attention" if i % 4 == 3 else "sliding_attention" for i in range(n_layers)],
+        "mlp_layer_types": ["sparse"] * n_layers,
+        "rope_parameters": {
+            "full_attention": {
+                "rope_type": "yarn",
+                "rope_theta": 500000.0,
+                "factor": 4.0,
+                "original_max_position_embeddings": 2048,
+                "beta_fast": 32.0,
+                "beta_slow": 1.0,
+            },
+            "sliding_attention": {"rope_type": "default", "rope_theta": 500000.0},
+        },
+        "num_local_experts": 16,
+        "num_experts_per_tok": 4,
+        "moe_intermediate_size": 96,
+        "norm_topk_prob": True,
+        "router_aux_loss_coef": 0.01,
+        "num_nextn_predict_layers": 1,
+        "bos_token_id": 0,
+        "eos_token_id": 0,
+        "pad_token_id": 0,
+    }
+
+
+@dataclass
+class TrainSettings:
+    out: Path
+    steps: int = 1600
+    batch: int = 4
+    seq_len: int = 1024
+    lr: float = 2e-3
+    min_lr_ratio: float = 0.1
+    warmup: int = 100
+    weight_decay: float = 0.1
+    vocab_size: int = 8192
+    seed: int = 1234
+    save_every: int = 50
+    device: str = "cpu"
+    threads: int = 0  # 0: torch's default
+    extra: dict = field(default_factory=dict)
+
+
+def lr_at(step: int, s: TrainSettings) -> float:
+    if step < s.warmup:
+        return s.lr * (step + 1) / s.warmup
+    progress = (step - s.warmup) / max(1, s.steps - s.warmup)
+    return s.lr * (s.min_lr_ratio + (1 - s.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def load_balancing_loss(router_logits: list[torch.Tensor], top_k: int) -> torch.Tensor:
+    """Switch-style auxiliary loss: E * sum_e (share of tokens routed to e) * (mean router prob of e)."""
+    total = torch.zeros(())
+    for logits in router_logits:
+        probs = torch.softmax(logits.float(), dim=-1)  # [N, E]
+        n_experts = probs.shape[-1]
+        chosen = torch.topk(probs, top_k, dim=-1).indices
+        share = torch.zeros(n_experts).scatter_add_(0, chosen.reshape(-1), torch.ones(chosen.numel())) / probs.shape[0]
+        total = total + n_experts * (share * probs.mean(0)).sum()
+    return total / max(1, len(router_logits))
+
+
+def losses(model: Mellum, batch: torch.Tensor) -> dict[str, torch.Tensor]:
+    """batch [B, T+1] -> next-token, MTP (token t+2 from state t and token t+1) and balancing losses."""
+    inputs, targets = batch[:, :-1], batch[:, 1:]
+    t = inputs.shape[1]
+    positions = torch.arange(t, device=batch.device)
+    out = model(inputs, positions)
+    lm = F.cross_entropy(out.logits.flatten(0, 1).float(), targets.flatten())
+    router = list(out.router_logits)
+    result = {"lm": lm}
+    if model.mtp_layer is not None:
+        mtp = model.mtp_forward(inputs[:, 1:], out.hidden[:, :-1], positions[1:])
+        result["mtp"] = F.cross_entropy(mtp.logits.flatten(0, 1).float(), targets[:, 1:].flatten())
+        router += mtp.router_logits
+    result["balance"] = load_balancing_loss(router, model.cfg.num_experts_per_tok)
+    return result
+
+
+def _atomic_save(obj, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def prepare(s: TrainSettings) -> tuple[Tokenizer, ModelConfig]:
+    """Tokenizer and config for the run, made once and reused on resume."""
+    s.out.mkdir(parents=True, exist_ok=True)
+    if not (s.out / "tokenizer.json").exists():
+        tok = train_tokenizer((f.text for f in load_sources()), s.vocab_size)
+        write_tokenizer_files(tok, s.out, model_max_length=8192)
+    tokenizer = Tokenizer.from_dir(s.out)
+    if not (s.out / "config.json").exists():
+        ModelConfig.from_dict(default_architecture(tokenizer.vocab_size)).save(s.out)
+    return tokenizer, ModelConfig.from_file(s.out)
+
+
+def train(s: TrainSettings) -> Path:
+    """Run (or resume) training; returns the path of the final state file."""
+    if s.threads:
+        torch.set_num_threads(s.threads)
+    tokenizer, cfg = prepare(s)
+    torch.manual_seed(s.seed)
+    model = Mellum(cfg)
+    init_weights(model)
+    model.to(s.device)
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embed" not in n]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2 or "embed" in n]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": s.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=s.lr,
+        betas=(0.9, 0.95),
+    )
+    state_file = s.out / "train_state.pt"
+    step = 0
+    if state_file.exists():
+        state = torch.load(state_file, map_location=s.device, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        step = state["step"]
+    builder = ExampleBuilder(load_sources(), tokenizer)
+    log = (s.out / "train_log.jsonl").open("a")
+    bar = tqdm(total=s.steps, initial=step, desc="train", unit="step", dynamic_ncols=True)
+    model.train()
+    while step < s.steps:
+        rng = random.Random(s.seed * 1_000_003 + step)
+        batch = torch.tensor([builder.sequence(rng, s.seq_len + 1) for _ in range(s.batch)], device=s.device)
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, s)
+        t0 = time.perf_counter()
+        parts = losses(model, batch)
+        loss = parts["lm"] + MTP_LOSS_WEIGHT * parts.get("mtp", 0.0) + cfg.router_aux_loss_coef * parts["balance"]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        elapsed = time.perf_counter() - t0
+        record = {k: round(float(v), 4) for k, v in parts.items()}
+        record.update(step=step, lr=round(lr_at(step - 1, s), 6), tok_per_s=round(batch.numel() / elapsed))
+        log.write(json.dumps(record) + "\n")
+        log.flush()
+        bar.set_postfix(lm=record["lm"], mtp=record.get("mtp"), tps=record["tok_per_s"])
+        bar.update(1)
+        if step % s.save_every == 0 or step == s.steps:
+            _atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
+                          "settings": {k: str(v) for k, v in asdict(s).items()}}, state_file)
+    bar.close()
+    return state_file
