@@ -54,6 +54,9 @@ class InlineCompletionFeature:
         self.debouncer = Debouncer(_debounce_settings(session.settings.completion))
         self.figures = CompletionFigures()
         self._recent: deque[Path] = deque(maxlen=_RECENT_DOCUMENTS)
+        # Set by the first inline request: such a client shows ghost text, and answering its
+        # completion-list requests too would make the two kinds supersede each other.
+        self._client_has_inline = False
 
     # --- document and settings hooks (called by the server's fan-out) -------------------------
 
@@ -77,6 +80,7 @@ class InlineCompletionFeature:
         self, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList | None:
         """`textDocument/inlineCompletion`: at most one item, inserted at the cursor."""
+        self._client_has_inline = True
         document = self.session.workspace.get_text_document(params.text_document.uri)
         invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
         suggestion = await self.suggest(
@@ -93,7 +97,7 @@ class InlineCompletionFeature:
 
     async def completion(self, params: types.CompletionParams) -> types.CompletionList | None:
         """`textDocument/completion`: the same suggestion as one list item, for clients without inline completion."""
-        if not self.session.settings.completion.enable_completion_items:
+        if self._client_has_inline or not self.session.settings.completion.enable_completion_items:
             return None
         document = self.session.workspace.get_text_document(params.text_document.uri)
         invoked = (

@@ -126,3 +126,18 @@ async def test_closing_a_document_forgets_its_suggestions(feature, tmp_path):
     feature.cache.put(uri, TEXT[:CURSOR], TEXT[CURSOR:], "name")
     feature.document_closed(uri)
     assert feature.cache.get(uri, TEXT[:CURSOR], TEXT[CURSOR:]) is None
+
+
+async def test_no_list_items_once_the_client_asks_for_inline_completions(feature, tmp_path):
+    uri = open_document(feature, tmp_path)
+    feature.cache.put(uri, TEXT[:CURSOR], TEXT[CURSOR:], "name")
+    position = types.Position(line=1, character=len("    label = '🙂 ' + ".encode("utf-16-le")) // 2)
+    document = types.TextDocumentIdentifier(uri=uri)
+    await feature.inline_completion(
+        types.InlineCompletionParams(
+            text_document=document,
+            position=position,
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
+        )
+    )
+    assert await feature.completion(types.CompletionParams(text_document=document, position=position)) is None
