@@ -10,6 +10,7 @@ import click
 from mellum_lsp import __version__
 from mellum_lsp.commands.bench import bench
 from mellum_lsp.commands.chat import chat
+from mellum_lsp.commands.complete import complete
 from mellum_lsp.commands.serve import serve
 
 
@@ -35,5 +36,6 @@ def main() -> None:
 
 
 main.add_command(serve)
+main.add_command(complete)
 main.add_command(chat)
 main.add_command(bench)
