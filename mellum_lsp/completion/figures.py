@@ -20,7 +20,10 @@ class CompletionFigures:
     from_cache: int = 0
     model_calls: int = 0
     cancelled: int = 0  # stopped mid-generation by a newer request or $/cancelRequest
+    steps_after_cancel: int = 0  # decode steps that still ran after those cancels, summed
     dropped: int = 0  # the filters left nothing to show
+    unavailable: int = 0  # no model loaded (yet)
+    failed: int = 0  # errors, logged with their traceback
     prompt_tokens: int = 0
     cached_tokens: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)

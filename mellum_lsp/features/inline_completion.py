@@ -142,7 +142,9 @@ class InlineCompletionFeature:
             self.figures.add(debounced=1)
             return None
         generated = await self._generate_on_worker(request)
-        if generated is None or generated.text is None:
+        if generated is None:
+            return None
+        if generated.text is None:
             self.figures.add(cancelled=1)
             return None
         self.figures.add(
@@ -155,7 +157,7 @@ class InlineCompletionFeature:
         return self._answer(generated.text, generated.multiline, "model", started, generated)
 
     async def _generate_on_worker(self, request: CompletionRequest) -> Generated | None:
-        """Run the model half as a job; None when it was superseded or failed (failures are logged)."""
+        """Run the model half as a job; None when it was superseded before it ran, or could not run."""
         settings = self.session.settings.completion
         recent = tuple(path for path in self._recent if path != request.path)
         job = self.session.submit(
@@ -170,13 +172,16 @@ class InlineCompletionFeature:
             return await job.wait()
         except asyncio.CancelledError:
             task = asyncio.current_task()
+            self.figures.add(cancelled=1)
             if task is not None and task.cancelling():
                 raise  # $/cancelRequest: the job was told to stop; let pygls answer the cancel
-            return None  # superseded by a newer request for the same document
+            return None  # superseded by a newer request for the same document before it ran
         except ModelUnavailable as exc:
+            self.figures.add(unavailable=1)
             log.debug("no completion: %s", exc)
             return None
         except Exception:
+            self.figures.add(failed=1)
             log.exception("inline completion failed for %s", request.uri)
             return None
 
@@ -197,11 +202,11 @@ class InlineCompletionFeature:
         result = self.session.generate(
             ctx, prompt, slot=COMPLETION_SLOT, **generation.generation_params(multiline, settings)
         )
-        text = (
-            None
-            if result.finish_reason == "cancelled"
-            else generation.post_process(result.text, request, language, multiline)
-        )
+        if result.finish_reason == "cancelled":
+            self.figures.add(steps_after_cancel=ctx.job.steps_after_cancel or 0)
+            text = None
+        else:
+            text = generation.post_process(result.text, request, language, multiline)
         return Generated(text, multiline, result.prompt_tokens, result.cached_tokens, result.new_tokens)
 
     def _answer(

@@ -74,13 +74,14 @@ async def test_only_the_last_request_of_a_burst_goes_on(feature, tmp_path):
     second = asyncio.create_task(feature.suggest(request(uri, tmp_path)))
     assert await asyncio.gather(first, second) == [None, None]  # the second reaches the (missing) model
     figures = feature.figures.snapshot()
-    assert (figures["requests"], figures["debounced"], figures["model_calls"]) == (2, 1, 0)
+    assert (figures["requests"], figures["debounced"], figures["unavailable"]) == (2, 1, 1)
 
 
 async def test_without_a_model_there_is_no_suggestion_and_no_error(feature, tmp_path):
     uri = open_document(feature, tmp_path)
     assert await feature.suggest(request(uri, tmp_path)) is None
-    assert feature.figures.snapshot()["model_calls"] == 0
+    figures = feature.figures.snapshot()
+    assert (figures["model_calls"], figures["unavailable"], figures["failed"]) == (0, 1, 0)
 
 
 async def test_inline_completion_item_at_a_utf16_position_after_emoji(feature, tmp_path):
