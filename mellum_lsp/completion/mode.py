@@ -12,7 +12,7 @@ from mellum_lsp.completion import syntax
 
 _CLOSERS = set(")]}\"'`;,")
 # Tokens after which a new block starts, whatever line the cursor is on.
-_BLOCK_OPENERS = {"{", ":", "=>", "do", "then", "->"}
+_BLOCK_OPENERS = {"{", ":", "do", "then"}
 # Openers that start a multi-line construct only when the cursor sits on a fresh line after them.
 _LIST_OPENERS = {"(", "["}
 # Node kinds whose `:` ends a block header, as opposed to a dict entry, slice, lambda or annotation.

@@ -19,6 +19,7 @@ CASES = [
     ("c", "int square(int x) {\n  ║\n}\n", True),
     ("c", "int x = square(║);\n", False),
     ("javascript", "const f = () => {║}\n", True),
+    ("javascript", "const doubled = xs.map((x) =>║);\n", False),
     ("rust", "fn main() {\n    ║\n}\n", True),
     (None, "section:\n  ║\n", True),
     (None, "plain text║\n", False),
