@@ -21,11 +21,12 @@ from indexing.symbols import FileSymbols
 SCHEMA_VERSION = "2"
 
 
-def default_cache_dir(roots: list[Path]) -> Path:
-    """`~/.cache/mellum-lsp/index/<hash of the roots>` (XDG_CACHE_HOME honoured)."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+def workspace_cache_dir(roots: list[Path], base: Path | None = None) -> Path:
+    """`<base>/<hash of the roots>`; `base` defaults to `~/.cache/mellum-lsp/index` (XDG_CACHE_HOME honoured)."""
+    if base is None:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mellum-lsp" / "index"
     key = hashlib.sha256("\0".join(sorted(str(r.resolve()) for r in roots)).encode()).hexdigest()[:16]
-    return base / "mellum-lsp" / "index" / key
+    return base / key
 
 
 def content_hash(data: bytes) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexing.cache import CachedFile, IndexCache, content_hash, default_cache_dir
+from indexing.cache import CachedFile, IndexCache, content_hash, workspace_cache_dir
 from indexing.documents import Edit, OpenDocument, analyse, decode
 from indexing.languages import language_for
 from indexing.resolve import ModuleResolver
@@ -41,7 +41,11 @@ class IndexedFile:
 
 
 class WorkspaceIndex:
-    """Symbols of every file in the workspace roots, plus the lookups retrieval needs."""
+    """Symbols of every file in the workspace roots, plus the lookups retrieval needs.
+
+    The cache lives in `<cache_dir>/<hash of the roots>/` (`cache_dir` defaults to
+    `~/.cache/mellum-lsp/index`), so one cache directory can serve many workspaces.
+    """
 
     def __init__(
         self,
@@ -53,7 +57,7 @@ class WorkspaceIndex:
         self.roots = [Path(root).resolve() for root in roots]
         self.settings = settings or IndexSettings()
         self.log = log
-        self.cache = IndexCache(cache_dir or default_cache_dir(self.roots), log)
+        self.cache = IndexCache(workspace_cache_dir(self.roots, cache_dir), log)
         self.walker = Walker(self.roots, self.settings, log)
         self.resolver = ModuleResolver(self.roots)
         self.terms = FileTermIndex()
@@ -182,10 +186,12 @@ class WorkspaceIndex:
         new_end_point: tuple[int, int],
         new_text: str,
     ) -> None:
-        """An incremental didChange: one edit in UTF-8 bytes/points; `new_text` is the whole new buffer.
+        """An incremental didChange: one edit in UTF-8 bytes and (row, byte column) points.
 
-        If the edit does not fit the buffer we hold (a missed event), the document is brought to
-        `new_text` by the edit computed from the two texts instead, with a log line.
+        `new_text` is either the inserted text (`new_end_byte - start_byte` bytes long) or the
+        whole new buffer; both are accepted. An edit that fits neither the buffer we hold (a
+        missed event) is not applied: the document is re-synced from a whole buffer, or left as
+        it was with a log line when only the inserted text is known.
         """
         key = self.key(path)
         data = new_text.encode("utf-8", errors="surrogatepass")
@@ -194,19 +200,29 @@ class WorkspaceIndex:
             if document is None:
                 self.update_document(path, new_text)
                 return
-            fits = (
-                0 <= start_byte <= old_end_byte <= len(document.data)
-                and len(data)
-                == len(document.data) - (old_end_byte - start_byte) + (new_end_byte - start_byte)
-                and document.data[:start_byte] == data[:start_byte]
-                and document.data[old_end_byte:] == data[new_end_byte:]
-            )
-            if fits:
-                edit = Edit(start_byte, old_end_byte, new_end_byte, start_point, old_end_point, new_end_point)
-                document.apply(edit, data)
-            else:
+            old = document.data
+            in_range = 0 <= start_byte <= old_end_byte <= len(old) and start_byte <= new_end_byte
+            if in_range and len(data) == new_end_byte - start_byte:
+                new_data = old[:start_byte] + data + old[old_end_byte:]
+            elif (
+                in_range
+                and len(data) == len(old) - (old_end_byte - start_byte) + (new_end_byte - start_byte)
+                and data[:start_byte] == old[:start_byte]
+                and data[new_end_byte:] == old[old_end_byte:]
+            ):
+                new_data = data
+            elif len(data) != new_end_byte - start_byte:
                 self.log.info("edit to %s does not match the indexed buffer; re-syncing it", key)
                 document.replace(data)
+                self._store_document(key, document)
+                return
+            else:
+                self.log.warning(
+                    "edit to %s is outside the indexed buffer; send the whole text to re-sync", key
+                )
+                return
+            edit = Edit(start_byte, old_end_byte, new_end_byte, start_point, old_end_point, new_end_point)
+            document.apply(edit, new_data)
             self._store_document(key, document)
 
     def close_document(self, path: Path) -> None:

@@ -67,10 +67,11 @@ def test_touched_but_unchanged_file_is_not_reparsed(copy_repo, make_index) -> No
 
 def test_corrupt_cache_is_discarded_with_a_log_line(copy_repo, make_index, tmp_path, caplog) -> None:
     root = copy_repo("go_app")
-    make_index(root).close()
-    (tmp_path / "cache" / "index.sqlite3").write_bytes(b"this is not a database" * 100)
+    first = make_index(root)
+    first.close()
+    first.cache.path.write_bytes(b"this is not a database" * 100)
     for suffix in ("-wal", "-shm"):
-        (tmp_path / "cache" / f"index.sqlite3{suffix}").unlink(missing_ok=True)
+        Path(f"{first.cache.path}{suffix}").unlink(missing_ok=True)
     with caplog.at_level(logging.WARNING):
         index = make_index(root)
     assert "discarding corrupt index cache" in caplog.text
@@ -185,14 +186,30 @@ def test_diff_edit_finds_the_changed_bytes() -> None:
     assert (edit.start_point, edit.old_end_point, edit.new_end_point) == ((1, 1), (1, 2), (1, 3))
 
 
-def test_a_mismatched_edit_resyncs_the_document(copy_repo, make_index, caplog) -> None:
+def test_edits_carry_the_inserted_text_or_the_whole_buffer(copy_repo, make_index) -> None:
+    root = copy_repo("py_shop")
+    path = root / "shop" / "util.py"
+    index = make_index(root)
+    index.update_document(path, "def a():\n    pass\n")
+    index.apply_edit(path, 4, 5, 8, (0, 4), (0, 5), (0, 8), "abcd")  # the inserted text
+    assert names(index, path) == ["abcd"]
+    whole = "def abcd():\n    pass\n\ndef e(): pass\n"
+    end = len(whole.encode())
+    index.apply_edit(path, 21, 21, end, (2, 0), (2, 0), (4, 0), whole)  # the whole new buffer
+    assert names(index, path) == ["abcd", "e"]
+    assert index.lines(path) == whole.splitlines()
+
+
+def test_a_mismatched_edit_never_corrupts_the_document(copy_repo, make_index, caplog) -> None:
     root = copy_repo("py_shop")
     path = root / "shop" / "util.py"
     index = make_index(root)
     index.update_document(path, "def a():\n    pass\n")
     with caplog.at_level(logging.INFO):
+        index.apply_edit(path, 400, 401, 402, (9, 0), (9, 1), (9, 2), "xy")  # beyond the buffer
+        assert names(index, path) == ["a"]
         index.apply_edit(path, 0, 1, 1, (0, 0), (0, 1), (0, 1), "def b():\n    pass\n\ndef c(): pass\n")
-    assert "re-syncing" in caplog.text
+    assert "outside the indexed buffer" in caplog.text and "re-syncing" in caplog.text
     assert names(index, path) == ["b", "c"]
 
 
