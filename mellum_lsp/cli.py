@@ -11,6 +11,7 @@ from mellum_lsp import __version__
 from mellum_lsp.commands.bench import bench
 from mellum_lsp.commands.chat import chat
 from mellum_lsp.commands.complete import complete
+from mellum_lsp.commands.context import context
 from mellum_lsp.commands.serve import serve
 
 
@@ -38,4 +39,5 @@ def main() -> None:
 main.add_command(serve)
 main.add_command(complete)
 main.add_command(chat)
+main.add_command(context)
 main.add_command(bench)

@@ -1,8 +1,4 @@
-"""Fixtures for the index tests: a real byte-level BPE tokenizer, the Mellum FIM format, sample repos.
-
-The tokenizer is trained in well under a second on this package's own sources, with Mellum's
-special tokens, so budget tests count real tokens without needing the default checkpoint.
-"""
+"""Fixtures for the index tests: the default model's real tokenizer, the Mellum FIM format, sample repos."""
 
 from __future__ import annotations
 
@@ -12,42 +8,19 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from indexing.settings import IndexSettings
 from indexing.workspace import WorkspaceIndex
+from model.tokenizer import Tokenizer
 
 REPOS = Path(__file__).parent.parent / "fixtures" / "repos"
-SPECIAL_TOKENS = ["<|endoftext|>", "<filename>", "<fim_prefix>", "<fim_middle>", "<fim_suffix>", "<reponame>"]
-
-
-class CountingTokenizer:
-    """The `count(text) -> int` interface the index needs, over a real `tokenizers.Tokenizer`."""
-
-    def __init__(self, inner: Tokenizer) -> None:
-        self.inner = inner
-
-    def encode(self, text: str) -> list[int]:
-        return self.inner.encode(text, add_special_tokens=False).ids
-
-    def count(self, text: str) -> int:
-        return len(self.encode(text))
+DEFAULT_MODEL = Path(__file__).parent.parent.parent / "model" / "default"
 
 
 @pytest.fixture(scope="session")
-def tokenizer() -> CountingTokenizer:
-    inner = Tokenizer(models.BPE())
-    inner.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    inner.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=2000,
-        special_tokens=SPECIAL_TOKENS,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    sources = sorted((Path(__file__).parent.parent.parent / "indexing").glob("*.py"))
-    inner.train_from_iterator((path.read_text() for path in sources), trainer=trainer)
-    return CountingTokenizer(inner)
+def tokenizer() -> Tokenizer:
+    """The shipped model's tokenizer: budgets are counted in the tokens the model really sees."""
+    return Tokenizer.from_dir(DEFAULT_MODEL)
 
 
 def fim_formatter(*, repo: str, files: Sequence[tuple[str, str]], path: str, prefix: str, suffix: str) -> str:
