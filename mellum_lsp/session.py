@@ -242,8 +242,8 @@ def describe_load_failure(model: str, exc: BaseException) -> str:
         return (
             f"Out of memory loading model {model!r}: choose a smaller model, dtype or another device ({exc})"
         )
-    if isinstance(exc, FileNotFoundError | ModuleNotFoundError):
-        return f"Model {model!r} not found: give a checkpoint directory, a cached Hugging Face repo id, or 'default' ({exc})"
+    if isinstance(exc, FileNotFoundError | ModuleNotFoundError) or type(exc).__name__ == "CheckpointError":
+        return f"Model not found or not usable: {exc}"
     return f"Model {model!r} failed to load: {type(exc).__name__}: {exc}"
 
 
