@@ -103,6 +103,16 @@ function M.ask(client, question, range)
   end)
 end
 
+--- True while an answer is streaming.
+function M.busy()
+  return next(streams) ~= nil
+end
+
+--- The finished conversation so far (copies of the { role, content } messages).
+function M.history()
+  return vim.deepcopy(history)
+end
+
 function M.reset()
   history = {}
   if chat_buf and vim.api.nvim_buf_is_valid(chat_buf) then

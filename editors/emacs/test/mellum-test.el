@@ -1,0 +1,102 @@
+;;; mellum-test.el --- ERT tests for mellum.el  -*- lexical-binding: t; -*-
+
+;; Run: emacs --batch -L editors/emacs -l ert -l editors/emacs/test/mellum-test.el \
+;;        -f ert-run-tests-batch-and-exit
+;; The end-to-end test starts the real server from $MELLUM_TEST_SERVER (a JSON array).
+
+;;; Code:
+
+(require 'ert)
+(require 'json)
+(require 'python)
+(require 'mellum)
+
+(defun mellum-test--wait (pred seconds what)
+  "Process server output until PRED is non-nil; fail after SECONDS naming WHAT."
+  (let ((deadline (+ (float-time) seconds)))
+    (while (not (funcall pred))
+      (when (> (float-time) deadline)
+        (ert-fail (format "timed out after %ss waiting for %s" seconds what)))
+      (accept-process-output nil 0.05))))
+
+(ert-deftest mellum-item-id-reads-the-command-argument ()
+  (should (equal (mellum--item-id '(:command (:command "x" :arguments ["abc" (:n 1)]))) "abc"))
+  (should (equal (mellum--item-id '(:command (:command "x" :arguments [(:id 7)]))) 7))
+  (should-not (mellum--item-id '(:insertText "x"))))
+
+(ert-deftest mellum-status-line ()
+  (should (equal (mellum--format-status
+                  '(:model "tiny" :device "cpu" :backend "torch" :indexing (:done 2 :total 3)
+                    :acceptance (:shown 4 :accepted 1 :rejected 3 :rate 0.25)
+                    :latency_ms (:p50 81 :p95 nil :recent [])))
+                 "Mellum: tiny on cpu (torch) | indexed 2/3 | shown 4, accepted 1, rejected 3 | p50 81 ms, p95 - ms")))
+
+(ert-deftest mellum-setup-registers-the-server-class ()
+  (let ((eglot-server-programs nil)
+        (mellum-major-modes '(python-mode))
+        (mellum-server-command '("mellum-lsp" "serve")))
+    (mellum-setup)
+    (should (equal (car eglot-server-programs)
+                   '((python-mode) . (mellum-eglot-server "mellum-lsp" "serve"))))))
+
+(ert-deftest mellum-e2e-completion-accept-chat-status ()
+  "Against the real server: ghost text, accepting it, chat streaming, status figures."
+  (skip-unless (getenv "MELLUM_TEST_SERVER"))
+  (let* ((root (file-name-as-directory (make-temp-file "mellum-emacs-e2e-" t)))
+         (file (expand-file-name "calc.py" root))
+         (process-environment (append (list (concat "XDG_CONFIG_HOME=" root ".config")
+                                            (concat "XDG_CACHE_HOME=" root ".cache"))
+                                      process-environment))
+         (mellum-server-command (json-parse-string (getenv "MELLUM_TEST_SERVER") :array-type 'list))
+         (mellum-major-modes '(python-mode))
+         (mellum-settings '(:completion (:debounce_ms 0)))
+         (eglot-server-programs nil)
+         (eglot-connect-timeout 300)
+         (eglot-sync-connect 300))
+    (write-region "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    " nil file)
+    (mellum-setup)
+    (with-current-buffer (find-file-noselect file)
+      (python-mode)
+      (apply #'eglot (eglot--guess-contact))
+      (unwind-protect
+          (progn
+            (should (mellum--server))
+            (mellum-mode 1)
+            ;; Inline completion: the suggestion is drawn as an overlay after point.
+            (goto-char (point-max))
+            (insert "r")
+            (mellum-complete)
+            (mellum-test--wait (lambda () mellum--suggestion) 240 "an inline completion")
+            (should (overlayp mellum--overlay))
+            (should (string-prefix-p
+                     (substring-no-properties (overlay-get mellum--overlay 'before-string))
+                     (substring (plist-get mellum--suggestion :text)
+                                (- (point) (plist-get mellum--suggestion :start)))))
+            ;; Accepting gives the buffer with the suggestion in place.
+            (let* ((s mellum--suggestion)
+                   (expected (concat (buffer-substring-no-properties (point-min) (plist-get s :start))
+                                     (plist-get s :text)
+                                     (buffer-substring-no-properties (plist-get s :end) (point-max)))))
+              (mellum-accept)
+              (should (equal (buffer-substring-no-properties (point-min) (point-max)) expected))
+              (should-not mellum--overlay))
+            ;; Chat: the answer streams into *mellum-chat* in several pieces.
+            (let ((changes 0))
+              (mellum-chat-reset)
+              (with-current-buffer (mellum--chat-buffer)
+                (add-hook 'after-change-functions (lambda (&rest _) (cl-incf changes)) nil t))
+              (mellum-chat "What does add do?")
+              (mellum-test--wait (lambda () (= (length mellum--history) 2)) 240 "the chat answer")
+              (let ((answer (plist-get (nth 1 mellum--history) :content)))
+                (should (> (length answer) 0))
+                (should (>= changes 3))
+                (should (string-suffix-p (concat answer "\n")
+                                         (with-current-buffer (mellum--chat-buffer) (buffer-string))))))
+            ;; Status counts what was shown and accepted.
+            (let ((acceptance (plist-get (jsonrpc-request (mellum--server) :mellum/status nil) :acceptance)))
+              (should (>= (plist-get acceptance :shown) 1))
+              (should (>= (plist-get acceptance :accepted) 1))))
+        (when (mellum--server)
+          (eglot-shutdown (mellum--server)))))))
+
+;;; mellum-test.el ends here

@@ -1,0 +1,143 @@
+/**
+ * End to end: the real `mellum-lsp serve` over stdio, driven by vscode-jsonrpc (the protocol
+ * layer VS Code's language client is built on) with the capabilities VS Code sends, and the
+ * extension's own modules doing their part (acceptance reports, chat streaming).
+ *
+ * The server command comes from MELLUM_TEST_SERVER, a JSON array (editors/test.sh sets it).
+ */
+import * as assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as rpc from 'vscode-jsonrpc/node';
+import { AcceptanceTracker, completionId } from '../../src/acceptance';
+import { ChatSession } from '../../src/chatSession';
+import { type ChatDelta, type ChatResult, Methods, type StatusResult } from '../../src/protocol';
+import { serverSettings } from '../../src/settings';
+
+const SOURCE = 'def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n\n\ndef sub(a, b):\n    ';
+
+interface InlineCompletionItem {
+  insertText: string | { value: string };
+  range?: { start: { line: number; character: number }; end: { line: number; character: number } };
+  command?: { command: string; arguments?: unknown[] };
+}
+
+function serverCommand(): string[] {
+  const raw = process.env.MELLUM_TEST_SERVER;
+  if (!raw) {
+    throw new Error('MELLUM_TEST_SERVER must hold the server command as a JSON array (editors/test.sh sets it)');
+  }
+  return JSON.parse(raw) as string[];
+}
+
+describe('mellum-lsp driven by vscode-jsonrpc', function () {
+  this.timeout(300_000);
+  let server: ChildProcess;
+  let connection: rpc.MessageConnection;
+  let uri: string;
+  const messages: string[] = [];
+
+  before(async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mellum-vscode-e2e-'));
+    const file = join(root, 'calc.py');
+    writeFileSync(file, SOURCE);
+    uri = pathToFileURL(file).toString();
+    const [command, ...args] = serverCommand();
+    server = spawn(command, args, {
+      cwd: root,
+      env: { ...process.env, XDG_CONFIG_HOME: join(root, '.config'), XDG_CACHE_HOME: join(root, '.cache') },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    connection = rpc.createMessageConnection(
+      new rpc.StreamMessageReader(server.stdout!),
+      new rpc.StreamMessageWriter(server.stdin!),
+    );
+    connection.onRequest('window/workDoneProgress/create', () => null);
+    connection.onRequest('client/registerCapability', () => null);
+    connection.onRequest('workspace/configuration', (params: { items: unknown[] }) => params.items.map(() => ({})));
+    connection.onNotification('window/showMessage', (p: { message: string }) => {
+      messages.push(p.message);
+    });
+    connection.onNotification('window/logMessage', () => undefined);
+    connection.listen();
+    await connection.sendRequest('initialize', {
+      processId: process.pid,
+      rootUri: pathToFileURL(root).toString(),
+      workspaceFolders: [{ uri: pathToFileURL(root).toString(), name: 'e2e' }],
+      capabilities: {
+        general: { positionEncodings: ['utf-16'] },
+        window: { workDoneProgress: true },
+        workspace: { configuration: true, workspaceFolders: true },
+        textDocument: {
+          synchronization: { dynamicRegistration: false },
+          inlineCompletion: { dynamicRegistration: true },
+          codeAction: { resolveSupport: { properties: ['edit'] } },
+        },
+      },
+      initializationOptions: serverSettings({ 'completion.debounce_ms': 0 }),
+    });
+    await connection.sendNotification('initialized', {});
+    await connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'python', version: 1, text: SOURCE },
+    });
+  });
+
+  after(async () => {
+    await connection.sendRequest('shutdown');
+    await connection.sendNotification('exit');
+    const code = await new Promise<number | null>((resolve) => server.on('exit', resolve));
+    connection.dispose();
+    assert.equal(code, 0, 'the server exits cleanly after shutdown/exit');
+  });
+
+  it('answers an inline completion at the cursor, and counts it shown and accepted', async () => {
+    const lines = SOURCE.split('\n');
+    const position = { line: lines.length - 1, character: lines[lines.length - 1].length };
+    const result = await connection.sendRequest<{ items: InlineCompletionItem[] } | InlineCompletionItem[] | null>(
+      'textDocument/inlineCompletion',
+      { textDocument: { uri }, position, context: { triggerKind: 1 } },
+    );
+    assert.ok(result, `no completion (server messages: ${messages.join(' | ')})`);
+    const items = Array.isArray(result) ? result : result.items;
+    assert.ok(items.length >= 1, 'at least one item');
+    const text = typeof items[0].insertText === 'string' ? items[0].insertText : items[0].insertText.value;
+    assert.ok(text.trim().length > 0, 'the item inserts some text');
+    assert.deepEqual(items[0].range?.start, position, 'inserted at the cursor');
+    const id = completionId(items[0].command);
+    assert.notEqual(id, undefined, 'the item carries an id for acceptance reports');
+
+    const before = await connection.sendRequest<StatusResult>(Methods.status, {});
+    const tracker = new AcceptanceTracker((method, params) => void connection.sendNotification(method, params));
+    tracker.shown(id);
+    tracker.accepted(id!);
+    const after = await connection.sendRequest<StatusResult>(Methods.status, {});
+    assert.equal(after.acceptance.shown, before.acceptance.shown + 1);
+    assert.equal(after.acceptance.accepted, before.acceptance.accepted + 1);
+  });
+
+  it('streams a chat answer as $/progress deltas before the final content', async () => {
+    const chat = new ChatSession();
+    const token = 'vscode-e2e-chat';
+    let deltas = 0;
+    const subscription = connection.onProgress(new rpc.ProgressType<ChatDelta>(), token, (value) => {
+      deltas += 1;
+      chat.append(value.delta);
+    });
+    const messagesSent = chat.ask('What does add do?');
+    const result = await connection.sendRequest<ChatResult>(Methods.chat, {
+      messages: messagesSent,
+      textDocument: { uri },
+      partialResultToken: token,
+    });
+    subscription.dispose();
+    assert.ok(deltas >= 2, `expected at least two partial results, got ${deltas}`);
+    const streamed = chat.transcript[1].content;
+    chat.finish(result.content);
+    assert.ok(result.content.length > 0, 'a non-empty answer');
+    assert.ok(result.content.startsWith(streamed) || streamed.startsWith(result.content), 'the stream matches the answer');
+    assert.equal(chat.transcript[1].content, result.content);
+  });
+});
