@@ -220,7 +220,7 @@ async def test_fix_and_explain_for_a_diagnostic(model_client):
         types.ExecuteCommandParams(command="mellum.explainDiagnostic", arguments=[argument])
     )
     deltas = [p["delta"] for p in model_client.partial_results["explain"]]
-    assert len(deltas) >= 2 and "".join(deltas) == answer.content
+    assert len(deltas) >= 2 and "".join(deltas) == answer["content"]
 
 
 async def test_next_edit_returns_edits_near_the_cursor(model_client):
