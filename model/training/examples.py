@@ -102,18 +102,19 @@ class ExampleBuilder:
 
 
 def _documented_functions(text: str) -> list[tuple[str, str, str]]:
-    """(signature, docstring, source) of short top-level or method functions that have a docstring."""
+    """(signature, docstring, source) of short functions that have a docstring."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
         return []
+    lines = text.splitlines(keepends=True)
     out = []
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             doc = ast.get_docstring(node)
-            source = ast.get_source_segment(text, node)
-            if not doc or not source or len(source) > 1200 or len(doc) < 20:
+            if not doc or len(doc) < 20 or node.end_lineno is None or node.end_lineno - node.lineno > 40:
                 continue
-            source = textwrap.dedent(" " * node.col_offset + source)
-            out.append((f"{node.name}({ast.unparse(node.args)})", doc.strip().split("\n\n")[0], source))
+            source = textwrap.dedent("".join(lines[node.lineno - 1 : node.end_lineno])).rstrip()
+            if len(source) <= 1200:
+                out.append((f"{node.name}({ast.unparse(node.args)})", doc.strip().split("\n\n")[0], source))
     return out
