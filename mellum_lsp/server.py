@@ -171,6 +171,12 @@ class MellumLanguageServer(LanguageServer):
         self.features: list[Any] = []
 
     @property
+    def exit_code(self) -> int | None:
+        """The status ``exit`` asked for (0 after ``shutdown``, 1 without); None if it never came."""
+        protocol = self.protocol
+        return protocol.exit_code if isinstance(protocol, MellumProtocol) else None
+
+    @property
     def session(self) -> Session:
         if self._session is None:
             raise RuntimeError("the server has not been initialized")

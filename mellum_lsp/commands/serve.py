@@ -30,5 +30,5 @@ def serve(tcp: bool, host: str, port: int, **settings: Any) -> None:
         server.start_tcp(host, port)
     else:
         server.start_io()
-    code = server.protocol.exit_code
+    code = server.exit_code
     sys.exit(1 if code is None else code)

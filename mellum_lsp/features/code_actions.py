@@ -100,8 +100,10 @@ class CodeActionFeature:
         def run(ctx: JobContext) -> str:
             from model.prompts import chat_prompt
 
-            before = text[max(0, line_start - 2000) : line_start]
-            after = text[line_end : line_end + 1000]
+            # About 3 characters a token: the edit budget covers the code around the region, 2/3 of it before.
+            context_chars = 3 * self.session.settings.edit.budget_tokens
+            before = text[max(0, line_start - context_chars * 2 // 3) : line_start]
+            after = text[line_end : line_end + context_chars // 3]
             user = (
                 f"File {path}. Code before the region:\n{fenced(before, language_id(str(path)))}\n"
                 f"Code after the region:\n{fenced(after, language_id(str(path)))}\n"
