@@ -430,13 +430,21 @@ This applies also when the action is picked from `eglot-code-actions'."
       (message "Mellum: M-x mellum-next-edit-accept or mellum-next-edit-reject"))))
 
 (defun mellum--format-status (status)
+  "One line describing STATUS, a `mellum/status' result."
   (let ((acc (plist-get status :acceptance))
         (lat (plist-get status :latency_ms))
-        (idx (plist-get status :indexing)))
-    (format "Mellum: %s on %s (%s) | indexed %s/%s | shown %s, accepted %s, rejected %s | p50 %s ms, p95 %s ms"
+        (idx (plist-get status :indexing))
+        (queue (plist-get status :queue))
+        (rate (plist-get (plist-get status :acceptance) :rate)))
+    (format "Mellum: %s on %s (%s)%s | indexed %s/%s | queue %d running, %d waiting | shown %s, accepted %s, rejected %s (%s) | p50 %s ms, p95 %s ms"
             (plist-get status :model) (plist-get status :device) (plist-get status :backend)
+            (cond ((eq (plist-get status :loaded) t) "")
+                  ((stringp (plist-get status :problem)) (concat " - " (plist-get status :problem)))
+                  (t " - loading"))
             (plist-get idx :done) (plist-get idx :total)
+            (length (plist-get queue :running)) (length (plist-get queue :pending))
             (plist-get acc :shown) (plist-get acc :accepted) (plist-get acc :rejected)
+            (if (numberp rate) (format "%d%%" (round (* 100 rate))) "-")
             (or (plist-get lat :p50) "-") (or (plist-get lat :p95) "-"))))
 
 (defun mellum-status ()

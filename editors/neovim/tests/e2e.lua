@@ -15,16 +15,20 @@ assert(server and server ~= "", "MELLUM_TEST_SERVER must hold the server command
 local root = vim.fn.tempname()
 vim.fn.mkdir(root, "p")
 local file = root .. "/calc.py"
-vim.fn.writefile({ "def add(a, b):", "    return a + b", "", "", "def sub(a, b):", "    " }, file)
+-- The cursor ends a comment: any text the model writes there survives the server's filters, so
+-- a tiny random checkpoint gives a suggestion too. Several notes, in case one ends in nothing.
+vim.fn.writefile({ "import os", "", "", "def home():", "    return os.environ['HOME']", "", "# " }, file)
+local NOTES = { "the home directory of", "where the user keeps", "paths are resolved", "see also", "todo" }
 vim.env.XDG_CONFIG_HOME = root .. "/.config"
 vim.env.XDG_CACHE_HOME = root .. "/.cache"
 
+vim.cmd("cd " .. vim.fn.fnameescape(root))
 vim.cmd("filetype on")
 vim.cmd("edit " .. file)
 local buf = vim.api.nvim_get_current_buf()
 require("mellum").setup({
   cmd = vim.fn.json_decode(server),
-  settings = { completion = { debounce_ms = 0 } },
+  settings = { completion = { debounce_ms = 0, max_new_tokens = 8 }, chat = { max_new_tokens = 24 } },
   debounce_ms = 50,
 })
 
@@ -47,22 +51,38 @@ t.run({
       return c and c.server_capabilities and vim.lsp.buf_is_attached(buf, c.id) and c
     end, TIMEOUT, "the server to initialize")
     assert(client.server_capabilities.inlineCompletionProvider, "the server offers inline completion")
+    local loaded = false
+    t.wait(function()
+      client.request("mellum/status", {}, function(_, status)
+        loaded = status and status.loaded
+      end)
+      return loaded
+    end, TIMEOUT, "the model to load")
   end },
 
   { "typing then pausing shows ghost text as extmarks", function()
-    vim.api.nvim_win_set_cursor(0, { 6, 4 })
-    t.feed("A")
-    t.feed("r")
-    local s = t.wait(function()
-      return #ghost.marks(buf) > 0 and inline.current()
-    end, TIMEOUT, "ghost text")
+    local s
+    for _, note in ipairs(NOTES) do
+      vim.api.nvim_buf_set_lines(buf, 6, 7, false, { "# " })
+      vim.api.nvim_win_set_cursor(0, { 7, 1 })
+      t.feed("A" .. note)
+      s = pcall(t.wait, function()
+        return #ghost.marks(buf) > 0 and inline.current()
+      end, 30000, "ghost text") and inline.current()
+      if s then
+        break
+      end
+      t.feed("<Esc>")
+    end
+    assert(s, "no ghost text after any note")
     local mark = ghost.marks(buf)[1]
-    t.eq({ 5, 5 }, { mark[2], mark[3] }, "the extmark sits at the cursor")
+    t.eq({ 6, s.col }, { mark[2], mark[3] }, "the extmark sits at the cursor")
+    t.eq(vim.api.nvim_win_get_cursor(0)[2], s.col, "the cursor column")
     local shown = mark[4].virt_text[1][1]
     assert(vim.startswith(s.rest, shown), "the first ghost line is the start of the suggestion")
-    local line = vim.api.nvim_buf_get_lines(buf, 5, 6, false)[1]
+    local line = vim.api.nvim_buf_get_lines(buf, 6, 7, false)[1]
     local text = line:sub(1, s.col) .. s.rest .. line:sub(s.replace_end + 1)
-    expected = vim.list_extend(vim.api.nvim_buf_get_lines(buf, 0, 5, false), vim.split(text, "\n", { plain = true }))
+    expected = vim.list_extend(vim.api.nvim_buf_get_lines(buf, 0, 6, false), vim.split(text, "\n", { plain = true }))
   end },
 
   { "<Tab> accepts: the buffer holds the suggestion and the ghost text is gone", function()
@@ -96,7 +116,7 @@ t.run({
         updates = updates + 1
       end,
     })
-    vim.cmd("MellumChat What does add do?")
+    vim.cmd("MellumChat What does home return?")
     t.wait(function()
       return chat.busy()
     end, 5000, "the chat request to start")
@@ -111,13 +131,13 @@ t.run({
   { ":MellumExplain streams an explanation of another server's diagnostic", function()
     local ns = vim.api.nvim_create_namespace("e2e_linter")
     vim.diagnostic.set(ns, buf, {
-      { lnum = 1, col = 11, end_lnum = 1, end_col = 12, message = "undefined name 'a'", severity = 1, source = "pyflakes" },
+      { lnum = 4, col = 11, end_lnum = 4, end_col = 13, message = "undefined name 'os'", severity = 1, source = "pyflakes" },
     })
-    vim.api.nvim_win_set_cursor(0, { 2, 11 })
+    vim.api.nvim_win_set_cursor(0, { 5, 11 })
     vim.cmd("MellumExplain")
     t.wait(function()
       return chat_text():find("## Explain", 1, true) and not chat.busy()
     end, TIMEOUT, "the explanation")
-    assert(chat_text():find("undefined name 'a'", 1, true), "the chat shows what is explained")
+    assert(chat_text():find("undefined name 'os'", 1, true), "the chat shows what is explained")
   end },
 }, TIMEOUT * 3)

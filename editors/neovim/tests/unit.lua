@@ -58,11 +58,18 @@ t.run({
   end },
   { "status lines", function()
     local lines = require("mellum.actions").format_status({
-      model = "tiny", device = "cpu", backend = "torch", indexing = { done = 2, total = 3 }, queue = 0,
+      model = "tiny", loaded = true, problem = vim.NIL, device = "cpu", backend = "torch",
+      indexing = { done = 2, total = 3 }, queue = { pending = { "chat" }, running = {} },
       acceptance = { shown = 4, accepted = 1, rejected = 3, rate = 0.25 },
       latency_ms = { p50 = 81.4, p95 = vim.NIL, recent = {} },
     })
+    t.eq("model tiny on cpu (torch)", lines[1], "model")
+    t.eq("indexed 2/3 files, 0 running, 1 waiting", lines[2], "index and queue")
     t.eq("completions: 4 shown, 1 accepted, 3 rejected (rate 25%)", lines[3], "acceptance")
     t.eq("latency p50 81 ms, p95 -", lines[4], "latency")
+    local loading = require("mellum.actions").format_status({ model = "m", loaded = false, problem = "not found",
+      acceptance = { shown = 0, accepted = 0, rejected = 0, rate = vim.NIL }, latency_ms = {} })
+    t.eq("model m on - (-) - not found", loading[1], "problem")
+    t.eq("completions: 0 shown, 0 accepted, 0 rejected (rate -)", loading[3], "no rate yet")
   end },
 }, 20000)

@@ -78,11 +78,14 @@ export interface CompletionFeedback {
 
 export interface StatusResult {
   model: string;
+  /** False while the model loads or when it could not be loaded (`problem` says why). */
+  loaded: boolean;
+  problem: string | null;
   device: string;
   backend: string;
-  indexing: { done: number; total: number };
-  queue: number;
-  acceptance: { shown: number; accepted: number; rejected: number; rate: number };
+  indexing: { done: number; total: number; ready?: boolean };
+  queue: { pending: string[]; running: string[] };
+  acceptance: { shown: number; accepted: number; rejected: number; rate: number | null };
   latency_ms: { p50: number | null; p95: number | null; recent: number[] };
 }
 

@@ -11,16 +11,21 @@ function ms(value: number | null): string {
 }
 
 export function describeStatus(status: StatusResult): StatusView {
-  const { indexing, acceptance, latency_ms: latency } = status;
+  const { indexing, acceptance, latency_ms: latency, queue } = status;
   const indexingBusy = indexing.total > 0 && indexing.done < indexing.total;
-  const text = indexingBusy
-    ? `$(sync~spin) Mellum ${indexing.done}/${indexing.total}`
-    : `$(sparkle) Mellum ${ms(latency.p50)}`;
-  const rate = acceptance.shown > 0 ? `${Math.round(acceptance.rate * 100)}%` : '–';
+  let text: string;
+  if (!status.loaded) {
+    text = status.problem ? '$(warning) Mellum' : '$(loading~spin) Mellum';
+  } else if (indexingBusy) {
+    text = `$(sync~spin) Mellum ${indexing.done}/${indexing.total}`;
+  } else {
+    text = `$(sparkle) Mellum ${ms(latency.p50)}`;
+  }
+  const rate = acceptance.rate === null ? '–' : `${Math.round(acceptance.rate * 100)}%`;
   const tooltip = [
-    `Model: ${status.model} on ${status.device} (${status.backend})`,
+    `Model: ${status.model} on ${status.device} (${status.backend})${status.loaded ? '' : status.problem ? ` — ${status.problem}` : ' — loading'}`,
     `Indexed: ${indexing.done} of ${indexing.total} files`,
-    `Queue: ${status.queue}`,
+    `Queue: ${queue.running.length} running, ${queue.pending.length} waiting`,
     `Completions: ${acceptance.shown} shown, ${acceptance.accepted} accepted, ${acceptance.rejected} rejected (${rate})`,
     `Latency: p50 ${ms(latency.p50)}, p95 ${ms(latency.p95)}`,
   ].join('\n');

@@ -174,20 +174,30 @@ function M.next_edit(client, on_done)
   end, bufnr)
 end
 
+local function value(v)
+  return (v == nil or v == vim.NIL) and "-" or v
+end
+
 --- The lines :MellumStatus prints for a `mellum/status` answer.
 function M.format_status(s)
   local lat = s.latency_ms or {}
   local acc = s.acceptance or {}
   local idx = s.indexing or {}
+  local queue = s.queue or {}
   local function ms(v)
-    return v == nil and "-" or (v == vim.NIL and "-" or string.format("%d ms", math.floor(v + 0.5)))
+    return value(v) == "-" and "-" or string.format("%d ms", math.floor(v + 0.5))
   end
+  local state = s.loaded and "" or (value(s.problem) ~= "-" and (" - " .. s.problem) or " - loading")
+  local rate = value(acc.rate) == "-" and "-" or string.format("%.0f%%", acc.rate * 100)
   return {
-    string.format("model %s on %s (%s)", tostring(s.model), tostring(s.device), tostring(s.backend)),
-    string.format("indexed %s/%s files, queue %s", tostring(idx.done), tostring(idx.total), tostring(s.queue)),
+    string.format("model %s on %s (%s)%s", value(s.model), value(s.device), value(s.backend), state),
     string.format(
-      "completions: %s shown, %s accepted, %s rejected (rate %.0f%%)",
-      tostring(acc.shown), tostring(acc.accepted), tostring(acc.rejected), (tonumber(acc.rate) or 0) * 100
+      "indexed %s/%s files, %d running, %d waiting",
+      value(idx.done), value(idx.total), #(queue.running or {}), #(queue.pending or {})
+    ),
+    string.format(
+      "completions: %s shown, %s accepted, %s rejected (rate %s)",
+      value(acc.shown), value(acc.accepted), value(acc.rejected), rate
     ),
     string.format("latency p50 %s, p95 %s", ms(lat.p50), ms(lat.p95)),
   }

@@ -17,7 +17,11 @@ import { ChatSession } from '../../src/chatSession';
 import { type ChatDelta, type ChatResult, Methods, type StatusResult } from '../../src/protocol';
 import { serverSettings } from '../../src/settings';
 
-const SOURCE = 'def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n\n\ndef sub(a, b):\n    ';
+// The cursor ends a comment: any text the model writes there survives the server's filters, so
+// a tiny random checkpoint gives a suggestion too. Several notes, in case one ends in nothing.
+const SOURCE = "import os\n\n\ndef home():\n    return os.environ['HOME']\n\n# ";
+const NOTES = ['the home directory of', 'where the user keeps', 'paths are resolved', 'see also', 'todo'];
+const SETTINGS = { 'completion.debounce_ms': 0, 'completion.max_new_tokens': 8, 'chat.max_new_tokens': 24 };
 
 interface InlineCompletionItem {
   insertText: string | { value: string };
@@ -37,14 +41,36 @@ describe('mellum-lsp driven by vscode-jsonrpc', function () {
   this.timeout(300_000);
   let server: ChildProcess;
   let connection: rpc.MessageConnection;
-  let uri: string;
+  let root: string;
   const messages: string[] = [];
 
+  async function open(name: string, text: string): Promise<string> {
+    const file = join(root, name);
+    writeFileSync(file, text);
+    const fileUri = pathToFileURL(file).toString();
+    await connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri: fileUri, languageId: 'python', version: 1, text },
+    });
+    return fileUri;
+  }
+
+  /** The model loads after `initialized`; completions before that are empty by design. */
+  async function waitForModel(): Promise<void> {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const status = await connection.sendRequest<StatusResult>(Methods.status, {});
+      if (status.loaded) {
+        return;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`the model did not load: ${status.problem}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   before(async () => {
-    const root = mkdtempSync(join(tmpdir(), 'mellum-vscode-e2e-'));
-    const file = join(root, 'calc.py');
-    writeFileSync(file, SOURCE);
-    uri = pathToFileURL(file).toString();
+    root = mkdtempSync(join(tmpdir(), 'mellum-vscode-e2e-'));
     const [command, ...args] = serverCommand();
     server = spawn(command, args, {
       cwd: root,
@@ -77,36 +103,43 @@ describe('mellum-lsp driven by vscode-jsonrpc', function () {
           codeAction: { resolveSupport: { properties: ['edit'] } },
         },
       },
-      initializationOptions: serverSettings({ 'completion.debounce_ms': 0 }),
+      initializationOptions: serverSettings(SETTINGS),
     });
     await connection.sendNotification('initialized', {});
-    await connection.sendNotification('textDocument/didOpen', {
-      textDocument: { uri, languageId: 'python', version: 1, text: SOURCE },
-    });
+    await waitForModel();
   });
 
   after(async () => {
+    const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
     await connection.sendRequest('shutdown');
     await connection.sendNotification('exit');
-    const code = await new Promise<number | null>((resolve) => server.on('exit', resolve));
+    const code = await exited;
     connection.dispose();
     assert.equal(code, 0, 'the server exits cleanly after shutdown/exit');
   });
 
   it('answers an inline completion at the cursor, and counts it shown and accepted', async () => {
-    const lines = SOURCE.split('\n');
-    const position = { line: lines.length - 1, character: lines[lines.length - 1].length };
-    const result = await connection.sendRequest<{ items: InlineCompletionItem[] } | InlineCompletionItem[] | null>(
-      'textDocument/inlineCompletion',
-      { textDocument: { uri }, position, context: { triggerKind: 1 } },
-    );
-    assert.ok(result, `no completion (server messages: ${messages.join(' | ')})`);
-    const items = Array.isArray(result) ? result : result.items;
-    assert.ok(items.length >= 1, 'at least one item');
-    const text = typeof items[0].insertText === 'string' ? items[0].insertText : items[0].insertText.value;
-    assert.ok(text.trim().length > 0, 'the item inserts some text');
-    assert.deepEqual(items[0].range?.start, position, 'inserted at the cursor');
-    const id = completionId(items[0].command);
+    let item: InlineCompletionItem | undefined;
+    let position = { line: 0, character: 0 };
+    for (const [i, note] of NOTES.entries()) {
+      const text = SOURCE + note;
+      const docUri = await open(`notes_${i}.py`, text);
+      const lines = text.split('\n');
+      position = { line: lines.length - 1, character: lines[lines.length - 1].length };
+      const result = await connection.sendRequest<{ items: InlineCompletionItem[] } | InlineCompletionItem[] | null>(
+        'textDocument/inlineCompletion',
+        { textDocument: { uri: docUri }, position, context: { triggerKind: 1 } },
+      );
+      const items = result === null ? [] : Array.isArray(result) ? result : result.items;
+      const insert = items[0]?.insertText;
+      if ((typeof insert === 'string' ? insert : insert?.value ?? '').trim() !== '') {
+        item = items[0];
+        break;
+      }
+    }
+    assert.ok(item, `no suggestion at any note (server messages: ${messages.join(' | ')})`);
+    assert.deepEqual(item.range?.start, position, 'inserted at the cursor');
+    const id = completionId(item.command);
     assert.notEqual(id, undefined, 'the item carries an id for acceptance reports');
 
     const before = await connection.sendRequest<StatusResult>(Methods.status, {});
@@ -126,7 +159,8 @@ describe('mellum-lsp driven by vscode-jsonrpc', function () {
       deltas += 1;
       chat.append(value.delta);
     });
-    const messagesSent = chat.ask('What does add do?');
+    const uri = await open('chat.py', SOURCE + 'todo');
+    const messagesSent = chat.ask('What does home return?');
     const result = await connection.sendRequest<ChatResult>(Methods.chat, {
       messages: messagesSent,
       textDocument: { uri },

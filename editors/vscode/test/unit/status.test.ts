@@ -4,10 +4,12 @@ import { describeFailure, describeStatus } from '../../src/status';
 
 const status: StatusResult = {
   model: 'mellum-tiny',
+  loaded: true,
+  problem: null,
   device: 'cpu',
   backend: 'torch',
   indexing: { done: 10, total: 10 },
-  queue: 0,
+  queue: { pending: ['chat'], running: ['completion'] },
   acceptance: { shown: 4, accepted: 1, rejected: 3, rate: 0.25 },
   latency_ms: { p50: 81.4, p95: 190, recent: [80, 190] },
 };
@@ -18,6 +20,19 @@ describe('describeStatus', () => {
     assert.equal(view.text, '$(sparkle) Mellum 81 ms');
     assert.match(view.tooltip, /mellum-tiny on cpu \(torch\)/);
     assert.match(view.tooltip, /4 shown, 1 accepted, 3 rejected \(25%\)/);
+  });
+
+  it('says when the model is loading or could not be loaded', () => {
+    assert.equal(describeStatus({ ...status, loaded: false }).text, '$(loading~spin) Mellum');
+    const broken = describeStatus({ ...status, loaded: false, problem: 'Model not found' });
+    assert.equal(broken.text, '$(warning) Mellum');
+    assert.match(broken.tooltip, /Model not found/);
+  });
+
+  it('counts the queue and shows no rate before anything was shown', () => {
+    const view = describeStatus({ ...status, acceptance: { shown: 0, accepted: 0, rejected: 0, rate: null } });
+    assert.match(view.tooltip, /Queue: 1 running, 1 waiting/);
+    assert.match(view.tooltip, /0 shown, 0 accepted, 0 rejected \(–\)/);
   });
 
   it('shows indexing progress while the index is being built', () => {
