@@ -58,6 +58,8 @@ async def answer(awaitable: Awaitable[T]) -> T:
         return await awaitable
     except (ValueError, KeyError) as exc:
         raise JsonRpcInvalidParams(f"invalid params: {exc}") from exc
+    except OSError as exc:  # a document that is neither open nor readable from disk
+        raise JsonRpcInvalidParams(f"cannot read the document: {exc}") from exc
     except ModelUnavailable as exc:
         raise JsonRpcException(str(exc), code=types.LSPErrorCodes.RequestFailed) from exc
 
@@ -277,6 +279,13 @@ def create_server(config: Configuration) -> MellumLanguageServer:
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls: MellumLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
         ls.fan_out("files_changed", params.changes)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def did_change_workspace_folders(
+        ls: MellumLanguageServer, params: types.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        ls.report_config_errors(load_files(ls.config, ls.session.roots))
+        ls.session.start_index()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(

@@ -81,11 +81,15 @@ class Session:
             folders = [Path(self.workspace.root_path)]
         return folders
 
-    def start(self, *, index: bool = True) -> None:
+    def start(self) -> None:
         """Start the model worker, load the model, and build the index in the background."""
         self.scheduler.start()
         self.load_model()
-        if index and self.settings.index.enabled:
+        self.start_index()
+
+    def start_index(self) -> None:
+        """(Re)build the index on its own thread; the old one serves until the new one is ready."""
+        if self.settings.index.enabled:
             threading.Thread(target=self.build_index, name="mellum-index", daemon=True).start()
 
     def close(self) -> None:

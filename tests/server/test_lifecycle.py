@@ -8,6 +8,7 @@ import subprocess
 import pytest
 from lsp_harness import SERVER, free_port, initialize, server_env, shown, start, wait_until
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.client import LanguageClient as PlainClient
 
 
@@ -89,7 +90,7 @@ async def test_stdout_carries_only_the_protocol(tmp_path, workspace):
     client = await start(tmp_path, "--log-level", "debug")
     await initialize(client, workspace)
     status = await client.protocol.send_request_async("mellum/status", {})
-    assert status.model == "default"
+    assert status.loaded is False  # and the server still answers
     await client.shutdown_session()
     await client.stop()
 
@@ -136,3 +137,46 @@ def test_serve_flags_are_checked_before_starting(tmp_path, bad):
         [*SERVER, *bad.split()], env=server_env(tmp_path), capture_output=True, text=True, timeout=60
     )
     assert result.returncode != 0 and len(result.stderr.strip().splitlines()) == 1
+
+
+async def test_every_workspace_folder_is_indexed_and_folders_can_change(client, tmp_path):
+    folders = []
+    for name in ("one", "two", "three"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / f"{name}.py").write_text(f"def {name}():\n    return 1\n")
+        folders.append(folder)
+    await initialize(client, folders[0], folders=folders[:2])
+
+    async def indexed_files() -> int:
+        status = await client.protocol.send_request_async("mellum/status", {})
+        return status.indexing.total if status.indexing.ready else -1
+
+    for _ in range(300):
+        if await indexed_files() == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert await indexed_files() == 2
+    client.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(
+                added=[types.WorkspaceFolder(uri=folders[2].as_uri(), name="three")], removed=[]
+            )
+        )
+    )
+    for _ in range(300):
+        if await indexed_files() == 3:
+            break
+        await asyncio.sleep(0.05)
+    assert await indexed_files() == 3
+
+
+async def test_a_document_that_cannot_be_read_is_a_clear_error(client, workspace):
+    await initialize(client, workspace)
+    missing = (workspace / "missing.py").as_uri()
+    with pytest.raises(JsonRpcException, match="cannot read the document"):
+        await client.protocol.send_request_async(
+            "mellum/nextEdit", {"textDocument": {"uri": missing}, "position": {"line": 0, "character": 0}}
+        )
+    status = await client.protocol.send_request_async("mellum/status", {})
+    assert status.loaded is False  # and the server still answers
