@@ -32,7 +32,14 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2
-    command = [sys.executable, "-m", "mellum_lsp", "serve", "--model", str(model_dir(Path(argv[1]).resolve()))]
+    command = [
+        sys.executable,
+        "-m",
+        "mellum_lsp",
+        "serve",
+        "--model",
+        str(model_dir(Path(argv[1]).resolve())),
+    ]
     print(json.dumps(command))
     return 0
 
