@@ -9,11 +9,13 @@ cut on line boundaries snapped to a grid so typing does not move them.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from indexing.counting import TokenCounter, counter_for
 from indexing.packer import Piece, pack, stable_order
 from indexing.ranking import SHARES, WEIGHTS, PackingShares, RankingWeights
 from indexing.retrieval import ChatRetriever, CompletionRetriever, Cursor
@@ -28,10 +30,6 @@ __all__ = [
     "assemble_chat_context",
     "assemble_completion_context",
 ]
-
-
-class TokenCounter(Protocol):
-    def count(self, text: str) -> int: ...
 
 
 class FimFormatter(Protocol):
@@ -54,40 +52,51 @@ class AssembledContext:
 # No token of a code tokenizer covers more characters than this (a generous bound): text
 # longer than `target * CHARS_PER_TOKEN` characters is never counted, which keeps cutting fast.
 CHARS_PER_TOKEN = 12
-FIT_ROUNDS = 8
+FIT_ROUNDS = 5
+GOOD_FIT = 0.97  # a cut within 3% of its target is not refined further
 
 
-def fit_lines(lines: list[str], target: int, count: Callable[[str], int], from_end: bool) -> int:
+def fit_lines(
+    lines: list[str], target: int, count: Callable[[str], int], from_end: bool, chars_per_token: float = 4.0
+) -> int:
     """How many whole lines from the end (or the start) of `lines`, joined by newlines, fit in
-    `target` tokens: a few real counts, each shrinking the candidate by the observed ratio."""
+    `target` tokens. A few real counts: the first at a typical characters-per-token guess, each
+    next one rescaled by the ratio observed; the largest count that fitted wins."""
     ordered = lines[::-1] if from_end else lines
-    keep, chars = 0, 0
+    cumulative = [0]
     limit = target * CHARS_PER_TOKEN
-    while keep < len(ordered) and chars + len(ordered[keep]) + 1 <= limit:
-        chars += len(ordered[keep]) + 1
-        keep += 1
+    for line in ordered:
+        if cumulative[-1] + len(line) + 1 > limit:
+            break
+        cumulative.append(cumulative[-1] + len(line) + 1)
+    available = len(cumulative) - 1
+    best, tried = 0, set()
+    wanted = target * chars_per_token * 0.99
     for _ in range(FIT_ROUNDS):
-        if keep == 0:
-            return 0
+        keep = min(available, max(0, bisect.bisect_right(cumulative, wanted) - 1))
+        if keep in tried or keep <= best:
+            break
+        tried.add(keep)
         chosen = ordered[:keep]
         text = "\n".join(chosen[::-1] if from_end else chosen)
         tokens = count(text)
         if tokens <= target:
-            return keep
-        wanted = len(text) * target / tokens * 0.95
-        while keep > 0 and chars > wanted:
-            keep -= 1
-            chars -= len(ordered[keep]) + 1
-    return 0
+            best = keep
+            if keep == available or tokens >= GOOD_FIT * target:
+                break
+        wanted = len(text) * target / max(tokens, 1) * (0.99 if tokens <= target else 0.97)
+    return best
 
 
-def cut_prefix(text: str, target: int, count: Callable[[str], int], snap: int) -> tuple[str, int]:
+def cut_prefix(
+    text: str, target: int, count: Callable[[str], int], snap: int, chars_per_token: float = 4.0
+) -> tuple[str, int]:
     """The longest tail of `text` made of whole lines (the cursor's line always kept from its
     start) within `target` tokens, its first line snapped forward to a multiple of `snap`; and
     the number of that first line."""
     lines = text.split("\n")
     last = len(lines) - 1
-    kept = fit_lines(lines, target, count, from_end=True)
+    kept = fit_lines(lines, target, count, from_end=True, chars_per_token=chars_per_token)
     first = len(lines) - kept
     if 0 < first and snap > 1 and first % snap:
         first += snap - first % snap
@@ -100,13 +109,18 @@ def cut_prefix(text: str, target: int, count: Callable[[str], int], snap: int) -
 
 
 def cut_suffix(
-    text: str, target: int, count: Callable[[str], int], snap: int, first_line: int
+    text: str,
+    target: int,
+    count: Callable[[str], int],
+    snap: int,
+    first_line: int,
+    chars_per_token: float = 4.0,
 ) -> tuple[str, int]:
     """The longest head of `text` made of whole lines within `target` tokens, its end snapped
     back so the next line's absolute number (`first_line` + lines kept) is a multiple of
     `snap`; returns the text and the number of lines kept."""
     lines = text.split("\n")
-    kept = fit_lines(lines, target, count, from_end=False)
+    kept = fit_lines(lines, target, count, from_end=False, chars_per_token=chars_per_token)
     if kept < len(lines) and snap > 1 and kept > 0:
         kept = max(0, kept - (first_line + kept) % snap)
     return "\n".join(lines[:kept]), kept
@@ -137,14 +151,17 @@ def assemble_completion_context(
     key = index.key(path)
     relative = index.relative(path)
     repo = index.root_for(path).name
-    count = tokenizer.count
+    count = counter_for(tokenizer)
     cursor_line = text.count("\n", 0, offset)
 
     prefix_share = min(shares.max_prefix_tokens, int(budget * shares.prefix))
     suffix_share = min(shares.max_suffix_tokens, int(budget * shares.suffix))
     while True:
-        prefix, first_line = cut_prefix(text[:offset], prefix_share, count, shares.line_snap)
-        suffix, suffix_lines = cut_suffix(text[offset:], suffix_share, count, shares.line_snap, cursor_line)
+        ratio = count.chars_per_token
+        prefix, first_line = cut_prefix(text[:offset], prefix_share, count, shares.line_snap, ratio)
+        suffix, suffix_lines = cut_suffix(
+            text[offset:], suffix_share, count, shares.line_snap, cursor_line, ratio
+        )
         frame_tokens = count(formatter(repo=repo, files=(), path=relative, prefix=prefix, suffix=suffix))
         if frame_tokens <= budget:
             break
@@ -197,6 +214,7 @@ def assemble_chat_context(
     A piece's `tokens` counts `"{path}\\n{text}"`; the caller's own framing of each piece
     (a `<filename>` token, a code fence) is on top and should be allowed for in `budget`.
     """
+    count = counter_for(tokenizer)
     opened = (index.key(open_file[0]), open_file[1].split("\n")) if open_file is not None else None
     candidates = ChatRetriever(index, weights).candidates(question, opened, selection)
 
@@ -204,7 +222,7 @@ def assemble_chat_context(
         return opened[1] if opened is not None and piece_key == opened[0] else index.lines(piece_key)
 
     def cost(piece_path: str, piece_text: str) -> int:
-        return tokenizer.count(f"{piece_path}\n{piece_text}")
+        return count(f"{piece_path}\n{piece_text}")
 
     pieces = pack(candidates, budget, cost, lines_of, index.relative)
     return sorted(pieces, key=lambda p: (-p.score, p.path, p.start_line))

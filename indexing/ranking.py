@@ -37,7 +37,7 @@ class RankingWeights:
     max_imported_names: int = 40
 
     # Similar code.
-    similar_files: int = 12  # candidate files picked by BM25 before windows are compared
+    similar_files: int = 6  # candidate files picked by BM25 before windows are compared
     similar_windows: int = 6
     similar_min_jaccard: float = 0.12
     similar_full_jaccard: float = 0.5  # Jaccard at which the similarity factor reaches 1

@@ -330,7 +330,7 @@ class CompletionRetriever:
                     and window.start_line <= cursor.line + weights.query_lines_after
                 ):
                     continue  # the query's own lines
-                similarity = jaccard(query, set(window.tokens))
+                similarity = jaccard(query, window.tokens)
                 if similarity >= weights.similar_min_jaccard:
                     factor = min(1.0, similarity / weights.similar_full_jaccard)
                     scored.append(
@@ -347,10 +347,10 @@ class CompletionRetriever:
         result = []
         others = [p for p in dict.fromkeys(recent) if p != cursor.path][: weights.recent_files]
         for rank, path in enumerate(others):
-            best = max(self._file_windows(path), key=lambda w: jaccard(query, set(w.tokens)), default=None)
+            best = max(self._file_windows(path), key=lambda w: jaccard(query, w.tokens), default=None)
             if best is None:
                 continue
-            factor = 0.5 + 0.5 * min(1.0, jaccard(query, set(best.tokens)) / weights.similar_full_jaccard)
+            factor = 0.5 + 0.5 * min(1.0, jaccard(query, best.tokens) / weights.similar_full_jaccard)
             result.append(
                 Candidate(
                     path,
@@ -404,7 +404,7 @@ class ChatRetriever:
         if query:
             for path, _ in self.index.terms.best_files(query, weights.similar_files):
                 for window in self.index.windows.get(path, self._version(path), self.index.lines(path)):
-                    similarity = jaccard(query, set(window.tokens))
+                    similarity = jaccard(query, window.tokens)
                     if similarity >= weights.similar_min_jaccard / 2:
                         factor = min(1.0, 2 * similarity / weights.similar_full_jaccard)
                         result.append(

@@ -12,13 +12,14 @@ import math
 import re
 from collections import OrderedDict
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from indexing.tags import KEYWORDS
 
 WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 WINDOW_LINES = 20
-WINDOW_STRIDE = 10
+WINDOW_STRIDE = 10  # WINDOW_LINES is a multiple of it
 # Identifiers in more than this share of files say nothing about which file is similar.
 MAX_DOCUMENT_SHARE = 0.2
 BM25_K1 = 1.2
@@ -28,7 +29,7 @@ def tokens(text: str) -> set[str]:
     return {word for word in WORD.findall(text) if len(word) > 1} - KEYWORDS
 
 
-def jaccard(a: set[str], b: set[str]) -> float:
+def jaccard(a: AbstractSet[str], b: AbstractSet[str]) -> float:
     if not a or not b:
         return 0.0
     shared = len(a & b)
@@ -44,13 +45,16 @@ class Window:
 
 def windows(lines: list[str], size: int = WINDOW_LINES, stride: int = WINDOW_STRIDE) -> list[Window]:
     """Overlapping windows of `size` lines every `stride` lines, with their token sets."""
-    line_tokens = [tokens(line) for line in lines]
+    # Token sets per stride-long block, so each line is tokenised once and a window is two blocks.
+    blocks = [tokens("\n".join(lines[start : start + stride])) for start in range(0, len(lines), stride)]
+    per_window = size // stride
     result: list[Window] = []
-    for start in range(0, max(1, len(lines) - size + stride), stride):
+    for number in range(max(1, len(blocks) - per_window + 1)):
+        start = number * stride
         end = min(len(lines), start + size)
         if end <= start:
             break
-        result.append(Window(start, end - 1, frozenset().union(*line_tokens[start:end])))
+        result.append(Window(start, end - 1, frozenset().union(*blocks[number : number + per_window])))
     return result
 
 

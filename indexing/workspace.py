@@ -63,6 +63,7 @@ class WorkspaceIndex:
         self.terms = FileTermIndex()
         self.windows = WindowCache()
         self._lock = threading.RLock()
+        self._root_prefixes = [(root, root.as_posix().rstrip("/") + "/") for root in self.roots]
         self._files: dict[str, IndexedFile] = {}
         self._documents: dict[str, OpenDocument] = {}
         self._by_name: dict[str, dict[str, list[Definition]]] = {}
@@ -272,6 +273,8 @@ class WorkspaceIndex:
 
     def key(self, path: Path | str) -> str:
         """The index key of a path: absolute, posix, symlinks inside the workspace kept."""
+        if isinstance(path, str) and path in self._files:
+            return path
         return Path(os.path.abspath(path)).as_posix()
 
     def _store_document(self, key: str, document: OpenDocument) -> None:
@@ -309,14 +312,14 @@ class WorkspaceIndex:
     # ----- queries ------------------------------------------------------------------------------
 
     def root_for(self, path: Path | str) -> Path:
-        key = Path(self.key(path))
-        return next((root for root in self.roots if key.is_relative_to(root)), self.roots[0])
+        key = self.key(path)
+        return next((root for root, prefix in self._root_prefixes if key.startswith(prefix)), self.roots[0])
 
     def relative(self, path: Path | str) -> str:
         """The path as the model sees it: relative to its workspace root, in posix form."""
-        key = Path(self.key(path))
-        root = self.root_for(key)
-        return key.relative_to(root).as_posix() if key.is_relative_to(root) else key.as_posix()
+        key = self.key(path)
+        prefix = next((prefix for _, prefix in self._root_prefixes if key.startswith(prefix)), None)
+        return key[len(prefix) :] if prefix is not None else key
 
     def file(self, path: Path | str) -> IndexedFile | None:
         with self._lock:

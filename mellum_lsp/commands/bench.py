@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from mellum_lsp.benchmarks.index import index
 from mellum_lsp.benchmarks.lsp import lsp
 
 
@@ -15,4 +16,5 @@ def bench() -> None:
     """Measure the model, the index or the language server; each prints ratios against a reference."""
 
 
+bench.add_command(index)
 bench.add_command(lsp)

@@ -1,0 +1,279 @@
+"""``mellum-lsp bench index``: the workspace index on the CPython standard library of this machine.
+
+Measures, in one run and printed as one JSON report:
+- a full index from an empty cache (time, peak RSS of a fresh process) and a restart from the
+  persisted cache, as a ratio of the full time;
+- one incremental edit (`apply_edit`, p50/p95) against re-analysing the same file from scratch;
+- assembling the completion context at 2K, 8K and 32K tokens (p50/p95);
+- cross-file definition recall: at call sites of functions defined in another stdlib module
+  (found with Python's `ast`), the share of prompts whose context shows the callee's `def`
+  line, for the full retriever and for a similarity-only one (sliding-window Jaccard).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import multiprocessing
+import random
+import resource
+import statistics
+import sysconfig
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import click
+
+from indexing.context import assemble_completion_context
+from indexing.documents import analyse, point_at
+from indexing.workspace import WorkspaceIndex
+
+BUDGETS = (2048, 8192, 32768)
+RECALL_BUDGETS = (2048, 8192)
+LOG = logging.getLogger("bench.index")
+
+
+@dataclass(frozen=True)
+class CallSite:
+    path: Path  # the calling file
+    offset: int  # character offset of the callee's name: the cursor is just before it
+    target: str  # the defining file, relative to the root
+    target_line: int  # 1-based line of its `def`
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    return {"p50_ms": round(statistics.median(ordered) * 1000, 2), "p95_ms": round(p95 * 1000, 2)}
+
+
+def _build_in_fresh_process(root: str, cache_dir: str) -> dict[str, Any]:
+    """Runs in a spawned process, so its peak RSS is the index's own."""
+    started = time.perf_counter()
+    index = WorkspaceIndex([Path(root)], cache_dir=Path(cache_dir), log=LOG)
+    index.build()
+    seconds = time.perf_counter() - started
+    stats = index.stats()
+    return {
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "files": stats["files"],
+        "definitions": stats["definitions"],
+        **{k: stats["last_build"][k] for k in ("parsed", "reused")},
+    }
+
+
+def _measure_build(root: Path, cache_dir: Path) -> dict[str, Any]:
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_build_in_fresh_process, (str(root), str(cache_dir)))
+
+
+def module_file(root: Path, module: str) -> Path | None:
+    base = root.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def top_level_functions(path: Path, cache: dict[Path, dict[str, int]]) -> dict[str, int]:
+    if path not in cache:
+        try:
+            tree = ast.parse(path.read_bytes())
+            cache[path] = {
+                n.name: n.lineno for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+            }
+        except (SyntaxError, ValueError, OSError):
+            cache[path] = {}
+    return cache[path]
+
+
+def call_sites(root: Path, files: list[Path], wanted: int, seed: int) -> list[CallSite]:
+    """Calls to a top-level function of another stdlib module, through `from m import f` or `import m`."""
+    generator = random.Random(seed)
+    order = list(files)
+    generator.shuffle(order)
+    definitions: dict[Path, dict[str, int]] = {}
+    sites: list[CallSite] = []
+    for path in order:
+        try:
+            source = path.read_text(encoding="utf-8")
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, UnicodeDecodeError, OSError):
+            continue
+        names: dict[str, tuple[Path, int]] = {}  # from m import f [as g]
+        modules: dict[str, Path] = {}  # import m [as n]
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                target = module_file(root, node.module)
+                if target is not None and target != path:
+                    functions = top_level_functions(target, definitions)
+                    for alias in node.names:
+                        if alias.name in functions:
+                            names[alias.asname or alias.name] = (target, functions[alias.name])
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    target = module_file(root, alias.name)
+                    if target is not None and target != path and (alias.asname or "." not in alias.name):
+                        modules[alias.asname or alias.name] = target
+        lines = source.split("\n")  # ast numbers lines by "\n" (str.splitlines also splits on "\f")
+        line_starts = [0]
+        for line in lines:
+            line_starts.append(line_starts[-1] + len(line) + 1)
+        found: list[CallSite] = []
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in names:
+                target, line = names[func.id]
+                column = func.col_offset
+            elif (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id in modules
+            ):
+                target = modules[func.value.id]
+                line = top_level_functions(target, definitions).get(func.attr, 0)
+                if not line or func.end_lineno != func.lineno:
+                    continue
+                column = func.end_col_offset - len(func.attr)  # type: ignore[operator]
+            else:
+                continue
+            # ast columns are UTF-8 byte offsets; convert to characters on that line.
+            char_column = len(
+                lines[func.lineno - 1].encode("utf-8")[:column].decode("utf-8", errors="ignore")
+            )
+            offset = line_starts[func.lineno - 1] + char_column
+            found.append(CallSite(path, offset, target.relative_to(root).as_posix(), line))
+        generator.shuffle(found)
+        sites += found[:2]  # at most two per file, so a few big files do not dominate
+        if len(sites) >= wanted:
+            break
+    return sites[:wanted]
+
+
+def _time_incremental(index: WorkspaceIndex, files: list[Path], edits: int, seed: int) -> dict[str, Any]:
+    generator = random.Random(seed)
+    edit_times: list[float] = []
+    fresh_times: list[float] = []
+    for path in generator.sample(files, min(edits, len(files))):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        index.update_document(path, text)
+        data = text.encode()
+        at = generator.randrange(len(data) + 1)
+        while at > 0 and (data[at - 1] & 0xC0) == 0x80:  # not inside a UTF-8 sequence
+            at -= 1
+        inserted = "x"
+        new_data = data[:at] + inserted.encode() + data[at:]
+        started = time.perf_counter()
+        index.apply_edit(
+            path, at, at, at + 1, point_at(data, at), point_at(data, at), point_at(new_data, at + 1), inserted
+        )
+        edit_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        analyse("python", new_data)
+        fresh_times.append(time.perf_counter() - started)
+        index.close_document(path)
+    return {
+        "edits": len(edit_times),
+        "apply_edit": percentiles(edit_times),
+        "reanalyse_from_scratch": percentiles(fresh_times),
+        "speedup_p50": round(statistics.median(fresh_times) / statistics.median(edit_times), 2),
+    }
+
+
+def _assemble(index: WorkspaceIndex, site: CallSite, budget: int, tokenizer, formatter, sources=None):
+    text = site.path.read_text(encoding="utf-8")
+    return assemble_completion_context(
+        index,
+        site.path,
+        text,
+        site.offset,
+        budget=budget,
+        tokenizer=tokenizer,
+        formatter=formatter,
+        sources=sources,
+    )
+
+
+def _shows(pieces, site: CallSite) -> bool:
+    return any(p.path == site.target and p.start_line <= site.target_line <= p.end_line for p in pieces)
+
+
+@click.command("index")
+@click.option(
+    "--root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The tree to index (default: this Python's standard library).",
+)
+@click.option("--sites", default=600, show_default=True, help="Call sites for the recall measurement.")
+@click.option("--edits", default=300, show_default=True, help="Random single-character edits to time.")
+@click.option(
+    "--timed", default=150, show_default=True, help="Cursors whose context assembly is timed per budget."
+)
+@click.option("--seed", default=0, show_default=True)
+def index(root: Path | None, sites: int, edits: int, timed: int, seed: int) -> None:
+    """Index this machine's CPython stdlib; print build, restart, edit, assembly and recall figures as JSON."""
+    from mellum_lsp.commands.context import tokenizer_dir
+    from model.prompts import fim_prompt
+    from model.tokenizer import Tokenizer
+
+    root = (root or Path(sysconfig.get_paths()["stdlib"])).resolve()
+    tokenizer = Tokenizer.from_dir(tokenizer_dir("default"))
+    formatter = partial(fim_prompt, mode="spm")
+    report: dict[str, Any] = {"root": root.as_posix()}
+    with tempfile.TemporaryDirectory(prefix="mellum-bench-index-") as cache:
+        click.echo("full index in a fresh process...", err=True)
+        report["full_index"] = _measure_build(root, Path(cache))
+        click.echo("restart from the persisted index...", err=True)
+        report["restart"] = _measure_build(root, Path(cache))
+        report["restart"]["ratio_to_full"] = round(
+            report["restart"]["seconds"] / report["full_index"]["seconds"], 3
+        )
+
+        workspace = WorkspaceIndex([root], cache_dir=Path(cache), log=LOG)
+        workspace.build()
+        files = [Path(p) for p in workspace.paths() if p.endswith(".py")]
+        click.echo("incremental edits...", err=True)
+        report["incremental_update"] = _time_incremental(workspace, files, edits, seed)
+
+        click.echo("finding call sites with ast...", err=True)
+        found = call_sites(root, files, sites, seed)
+        report["call_sites"] = len(found)
+
+        click.echo("timing context assembly...", err=True)
+        assembly: dict[str, Any] = {}
+        for budget in BUDGETS:
+            durations = []
+            for site in found[:timed]:
+                started = time.perf_counter()
+                _assemble(workspace, site, budget, tokenizer, formatter)
+                durations.append(time.perf_counter() - started)
+            assembly[str(budget)] = percentiles(durations)
+        report["context_assembly"] = assembly
+
+        click.echo("cross-file definition recall...", err=True)
+        recall: dict[str, Any] = {}
+        for budget in RECALL_BUDGETS:
+            full = sum(_shows(_assemble(workspace, s, budget, tokenizer, formatter).pieces, s) for s in found)
+            similar = sum(
+                _shows(_assemble(workspace, s, budget, tokenizer, formatter, sources=["similar"]).pieces, s)
+                for s in found
+            )
+            recall[str(budget)] = {
+                "index": round(full / len(found), 3),
+                "similarity_only": round(similar / len(found), 3),
+                "ratio": round(full / similar, 2) if similar else None,
+            }
+        report["cross_file_definition_recall"] = recall
+        workspace.close()
+    click.echo(json.dumps(report, indent=2))
