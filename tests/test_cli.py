@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -37,12 +38,12 @@ def test_help_runs_for_every_subcommand():
         assert "Usage:" in result.output
 
 
-def run_cli(*args: str, env_home: Path) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, env_home: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mellum_lsp", *args],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
         env={"XDG_CONFIG_HOME": str(env_home), "PATH": "/usr/bin:/bin"},
         stdin=subprocess.DEVNULL,
     )
@@ -107,3 +108,55 @@ def test_location_offsets_are_one_based_characters():
         Location(Path("x"), 2, 5).offset_in(text)
     with pytest.raises(ValueError, match="has 3 lines"):
         Location(Path("x"), 9, 1).offset_in(text)
+
+
+def test_chat_streams_an_answer_through_the_server_code(tmp_path, tiny_checkpoint):
+    pytest.importorskip("model.engine")
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "app.py").write_text("def add(a, b):\n    return a + b\n")
+    result = run_cli(
+        "chat",
+        "What does add do?",
+        "--root",
+        str(tmp_path / "repo"),
+        "--model",
+        str(tiny_checkpoint),
+        "--set",
+        "chat.max_new_tokens=4",
+        env_home=tmp_path,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "prompt tokens" in result.stderr and "new tokens" in result.stderr
+
+
+def test_complete_prints_json_with_timings(tmp_path, tiny_checkpoint):
+    pytest.importorskip("model.engine")
+    source = tmp_path / "app.py"
+    source.write_text("def add(a, b):\n    return \n")
+    result = run_cli(
+        "complete",
+        f"{source}:2:12",
+        "--model",
+        str(tiny_checkpoint),
+        "--set",
+        "completion.max_new_tokens=4",
+        "--json",
+        env_home=tmp_path,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert isinstance(payload["text"], str)
+    if payload["text"]:
+        assert payload["latency_ms"] >= 0 and payload["prompt_tokens"] > 0
+
+
+def test_complete_without_a_model_fails_with_one_reason(tmp_path):
+    source = tmp_path / "app.py"
+    source.write_text("x = 1\n")
+    result = run_cli(
+        "complete", f"{source}:1:1", "--model", str(tmp_path / "nothing"), env_home=tmp_path, timeout=300
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1].startswith("mellum-lsp: Model not found")
