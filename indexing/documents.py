@@ -6,13 +6,13 @@ with the old tree, so tree-sitter reuses every unchanged subtree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tree_sitter import Point, Tree
 
 from indexing.languages import parser
 from indexing.symbols import FileSymbols
-from indexing.tags import extract
+from indexing.tags import extract, identifier_counts, tags
 
 
 def decode(data: bytes) -> tuple[str, bool]:
@@ -72,17 +72,26 @@ def diff_edit(old: bytes, new: bytes) -> Edit:
 
 
 class OpenDocument:
-    """An editor buffer: its bytes, its syntax tree and the symbols extracted from it."""
+    """An editor buffer: its bytes, its syntax tree and the symbols extracted from it.
+
+    After an edit only the top-level syntax nodes that the edit (or tree-sitter's changed
+    ranges) touch are re-tagged; definitions and imports elsewhere are kept, shifted by the
+    number of lines the edit added, and the identifier set is updated from per-word counts.
+    The result equals a fresh extraction (tests check it), at a cost that follows the size of
+    the edit rather than of the file.
+    """
 
     def __init__(self, language: str, data: bytes) -> None:
         self.language = language
         self.data = data
         self.tree = parse(language, data)
+        self.counts = identifier_counts(data)
         self.symbols = extract(language, data, self.tree)
 
     def apply(self, edit: Edit, new_data: bytes) -> None:
-        """Apply one edit whose result is `new_data`, re-parsing incrementally."""
-        self.tree.edit(
+        """Apply one edit whose result is `new_data`, re-parsing and re-tagging incrementally."""
+        old_tree, old_data = self.tree, self.data
+        old_tree.edit(
             start_byte=edit.start_byte,
             old_end_byte=edit.old_end_byte,
             new_end_byte=edit.new_end_byte,
@@ -90,11 +99,73 @@ class OpenDocument:
             old_end_point=Point(*edit.old_end_point),
             new_end_point=Point(*edit.new_end_point),
         )
-        self.tree = parse(self.language, new_data, self.tree)
+        self.tree = parse(self.language, new_data, old_tree)
         self.data = new_data
-        self.symbols = extract(self.language, new_data, self.tree)
+        self.symbols = self._retag(edit, old_data, old_tree)
 
     def replace(self, new_data: bytes) -> None:
         """Bring the document to `new_data` through the one edit that separates them."""
         if new_data != self.data:
             self.apply(diff_edit(self.data, new_data), new_data)
+
+    def _retag(self, edit: Edit, old_data: bytes, old_tree: Tree) -> FileSymbols:
+        new_data, old_symbols = self.data, self.symbols
+        low, high = edit.start_byte, edit.new_end_byte
+        for changed in old_tree.changed_ranges(self.tree):
+            low, high = min(low, changed.start_byte), max(high, changed.end_byte)
+        start_byte, end_byte = _touched_lines(self.tree, new_data, low, high)
+        old_end_byte = end_byte - (edit.new_end_byte - edit.old_end_byte)
+        first_row = new_data.count(b"\n", 0, start_byte)
+        last_row = new_data.count(b"\n", 0, max(start_byte, end_byte - 1))
+        delta = edit.new_end_point[0] - edit.old_end_point[0]
+        old_last_row = last_row - delta
+        definitions, imports = tags(self.language, new_data, self.tree, start_byte, end_byte)
+        before = [d for d in old_symbols.definitions if d.start_line < first_row]
+        after = [d for d in old_symbols.definitions if d.start_line > old_last_row]
+        if any(d.end_line >= first_row for d in before):  # cannot happen with whole top-level nodes
+            self.counts = identifier_counts(new_data)
+            return extract(self.language, new_data, self.tree)
+        removed = identifier_counts(old_data[start_byte:old_end_byte])
+        self.counts.subtract(removed)
+        self.counts.update(identifier_counts(new_data[start_byte:end_byte]))
+        for word in removed:
+            if self.counts[word] <= 0:
+                del self.counts[word]
+        return FileSymbols(
+            language=self.language,
+            definitions=(
+                *before,
+                *definitions,
+                *(replace(d, start_line=d.start_line + delta, end_line=d.end_line + delta) for d in after),
+            ),
+            imports=(
+                *(i for i in old_symbols.imports if i.line < first_row),
+                *imports,
+                *(replace(i, line=i.line + delta) for i in old_symbols.imports if i.line > old_last_row),
+            ),
+            identifiers=frozenset(self.counts),
+            line_count=new_data.count(b"\n") + 1,
+        )
+
+
+def _touched_lines(tree: Tree, data: bytes, low: int, high: int) -> tuple[int, int]:
+    """Bytes [start, end) of the whole lines holding the top-level nodes that overlap bytes
+    [low, high], grown until no top-level node straddles either end (so nothing is half re-tagged)."""
+    children = tree.root_node.children
+    start, end = _line_bounds(data, low, high)
+    while True:
+        touched = [c for c in children if c.start_byte < end and c.end_byte > start]
+        grown = _line_bounds(
+            data, min([start, *(c.start_byte for c in touched)]), max([end, *(c.end_byte for c in touched)])
+        )
+        if grown == (start, end):
+            return start, end
+        start, end = grown
+
+
+def _line_bounds(data: bytes, low: int, high: int) -> tuple[int, int]:
+    """From the start of the line holding byte `low` to just past the newline ending the line
+    holding byte `high - 1` (or the end of the data)."""
+    start = data.rfind(b"\n", 0, max(0, low)) + 1
+    newline = data.find(b"\n", max(low, high - 1))
+    return start, (len(data) if newline < 0 else newline + 1)

@@ -10,6 +10,7 @@ module paths, Java/Kotlin dotted names, and Rust use trees.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from tree_sitter import Node, QueryCursor, Tree
 
@@ -34,10 +35,30 @@ KEYWORDS = frozenset(
 
 def extract(language: str, source: bytes, tree: Tree) -> FileSymbols:
     """Definitions, imports and identifiers of one parsed file."""
+    definitions, imports = tags(language, source, tree)
+    return FileSymbols(
+        language=language,
+        definitions=definitions,
+        imports=imports,
+        identifiers=identifiers(source),
+        line_count=source.count(b"\n") + 1,
+    )
+
+
+def tags(
+    language: str, source: bytes, tree: Tree, start_byte: int = 0, end_byte: int | None = None
+) -> tuple[tuple[Definition, ...], tuple[Import, ...]]:
+    """The definitions and imports whose nodes start in [start_byte, end_byte) (the whole file by default)."""
+    end = len(source) + 1 if end_byte is None else end_byte
+    cursor = QueryCursor(tag_query(language))
+    if start_byte > 0 or end_byte is not None:
+        cursor.set_byte_range(start_byte, end)
     raw_definitions: list[tuple[int, int, Definition]] = []
     import_matches: dict[tuple[int, int, int], dict[str, list[Node]]] = {}
-    for _pattern, captures in QueryCursor(tag_query(language)).matches(tree.root_node):
+    for _pattern, captures in cursor.matches(tree.root_node):
         if "import" in captures:
+            if not start_byte <= captures["import"][0].start_byte < end:
+                continue
             # Several patterns can match one binding (with and without its alias): keep the richest.
             key = tuple(captures[c][0].start_byte if c in captures else -1 for c in _IMPORT_KEY)
             if len(captures) > len(import_matches.get(key, ())):  # type: ignore[arg-type]
@@ -47,9 +68,10 @@ def extract(language: str, source: bytes, tree: Tree) -> FileSymbols:
         if kind is None or "name" not in captures:
             continue
         node = captures[f"definition.{kind}"][0]
-        name = _text(captures["name"][0])
+        if not start_byte <= node.start_byte < end:
+            continue
         definition = Definition(
-            name=name,
+            name=_text(captures["name"][0]),
             kind=kind,
             start_line=node.start_point[0],
             end_line=_end_line(node),
@@ -57,13 +79,7 @@ def extract(language: str, source: bytes, tree: Tree) -> FileSymbols:
             container="",
         )
         raw_definitions.append((node.start_byte, -node.end_byte, definition))
-    return FileSymbols(
-        language=language,
-        definitions=_with_containers(raw_definitions),
-        imports=_collect_imports(language, import_matches),
-        identifiers=identifiers(source),
-        line_count=source.count(b"\n") + 1,
-    )
+    return _with_containers(raw_definitions), _collect_imports(language, import_matches)
 
 
 def identifiers(source: bytes) -> frozenset[str]:
@@ -72,6 +88,14 @@ def identifiers(source: bytes) -> frozenset[str]:
         frozenset(word.decode("ascii") for word in set(IDENTIFIER.findall(source)) if len(word) > 1)
         - KEYWORDS
     )
+
+
+def identifier_counts(source: bytes) -> Counter[str]:
+    """How often each of `identifiers(source)` occurs, so edits can update the set exactly."""
+    counts = Counter(word.decode("ascii") for word in IDENTIFIER.findall(source) if len(word) > 1)
+    for keyword in KEYWORDS.intersection(counts):
+        del counts[keyword]
+    return counts
 
 
 def _text(node: Node) -> str:

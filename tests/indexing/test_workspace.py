@@ -180,6 +180,37 @@ def test_typing_keystroke_by_keystroke_ends_in_the_fresh_tree() -> None:
         assert document.symbols == analyse("python", text.encode())
 
 
+@pytest.mark.parametrize(
+    "sample", ["sample.py", "sample.js", "sample.go", "Sample.java", "sample.rs", "sample.cpp"]
+)
+def test_line_edits_keep_symbols_equal_to_a_fresh_extraction(sample: str) -> None:
+    """Lines duplicated, deleted and renamed anywhere (the end of a file without its last
+    newline too): the re-tagged symbols equal a fresh extraction after every edit."""
+    from indexing.documents import OpenDocument
+    from indexing.languages import language_for
+
+    language = language_for(sample)
+    assert language is not None
+    text = (Path(__file__).parent / "golden" / sample).read_text().rstrip("\n")
+    document = OpenDocument(language, text.encode())
+    generator = random.Random(sample)
+    for step in range(40):
+        lines = text.split("\n")
+        row = generator.randrange(len(lines))
+        action = generator.choice(["duplicate", "delete", "rename", "blank"])
+        if action == "duplicate":
+            lines.insert(row, lines[row])
+        elif action == "delete" and len(lines) > 3:
+            del lines[row]
+        elif action == "rename":
+            lines[row] = lines[row].replace("e", f"e{step}", 1)
+        else:
+            lines.insert(row, "")
+        text = "\n".join(lines)
+        document.replace(text.encode())
+        assert document.symbols == analyse(language, text.encode()), (step, action, row)
+
+
 def test_diff_edit_finds_the_changed_bytes() -> None:
     edit = diff_edit(b"abc\ndef\n", b"abc\ndXYf\n")
     assert (edit.start_byte, edit.old_end_byte, edit.new_end_byte) == (5, 6, 7)
