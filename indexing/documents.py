@@ -126,11 +126,16 @@ class OpenDocument:
             self.counts = identifier_counts(new_data)
             return extract(self.language, new_data, self.tree)
         removed = identifier_counts(old_data[start_byte:old_end_byte])
+        added = identifier_counts(new_data[start_byte:end_byte])
+        words_changed = any(word not in self.counts for word in added)
         self.counts.subtract(removed)
-        self.counts.update(identifier_counts(new_data[start_byte:end_byte]))
+        self.counts.update(added)
         for word in removed:
             if self.counts[word] <= 0:
                 del self.counts[word]
+                words_changed = True
+        # The same set object when no word came or went, so the term index can skip its update.
+        identifiers = frozenset(self.counts) if words_changed else old_symbols.identifiers
         return FileSymbols(
             language=self.language,
             definitions=(
@@ -143,7 +148,7 @@ class OpenDocument:
                 *imports,
                 *(replace(i, line=i.line + delta) for i in old_symbols.imports if i.line > old_last_row),
             ),
-            identifiers=frozenset(self.counts),
+            identifiers=identifiers,
             line_count=new_data.count(b"\n") + 1,
         )
 

@@ -37,10 +37,6 @@ class Candidate:
     score: float
     source: str  # e.g. "definition:imported"
 
-    @property
-    def reason(self) -> str:
-        return f"{self.source}(score={self.score:.2f})"
-
 
 @dataclass(frozen=True, slots=True)
 class Cursor:

@@ -70,6 +70,8 @@ class FileTermIndex:
 
     def set_file(self, path: str, terms: frozenset[str]) -> None:
         old = self._terms.get(path, frozenset())
+        if old is terms:  # an edit that did not change the file's identifiers
+            return
         for term in old - terms:
             postings = self._postings[term]
             postings.discard(path)

@@ -283,11 +283,14 @@ class WorkspaceIndex:
     def _store(self, record: IndexedFile) -> None:
         with self._lock:
             old = self._files.get(record.path)
-            if old is not None:
-                self._unlink_definitions(old)
             self._files[record.path] = record
-            for definition in record.symbols.definitions:
-                self._by_name.setdefault(definition.name, {}).setdefault(record.path, []).append(definition)
+            if old is None or old.symbols.definitions != record.symbols.definitions:
+                if old is not None:
+                    self._unlink_definitions(old)
+                for definition in record.symbols.definitions:
+                    self._by_name.setdefault(definition.name, {}).setdefault(record.path, []).append(
+                        definition
+                    )
             self.resolver.add(record.path)
             self.terms.set_file(record.path, record.symbols.identifiers)
             self._text_cache.pop(record.path, None)
