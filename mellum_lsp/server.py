@@ -99,10 +99,11 @@ class LspNotifier:
     """The session's :class:`~mellum_lsp.session.Notifier` for an LSP client; safe from any thread."""
 
     def __init__(self, server: MellumLanguageServer) -> None:
-        self._server = server
+        self.server = server
         self.loop: asyncio.AbstractEventLoop | None = None
 
-    def _call(self, fn: Any, *args: Any) -> None:
+    def call(self, fn: Any, *args: Any) -> None:
+        """Run ``fn`` on the event loop: now if we are on it, else as soon as the loop gets to it."""
         if self.loop is None or self.loop.is_closed():
             return
         try:
@@ -115,15 +116,13 @@ class LspNotifier:
             self.loop.call_soon_threadsafe(fn, *args)
 
     def partial_result(self, token: types.ProgressToken, value: dict[str, Any]) -> None:
-        self._call(
-            self._server.protocol.notify, types.PROGRESS, types.ProgressParams(token=token, value=value)
-        )
+        self.call(self.server.protocol.notify, types.PROGRESS, types.ProgressParams(token=token, value=value))
 
     def show_message(self, kind: types.MessageType, message: str) -> None:
-        self._call(self._server.window_show_message, types.ShowMessageParams(type=kind, message=message))
+        self.call(self.server.window_show_message, types.ShowMessageParams(type=kind, message=message))
 
     def log_message(self, params: types.LogMessageParams) -> None:
-        self._call(self._server.window_log_message, params)
+        self.call(self.server.window_log_message, params)
 
     def begin_progress(self, title: str) -> LspProgress:
         return LspProgress(self, title)
@@ -135,25 +134,25 @@ class LspProgress:
     def __init__(self, notifier: LspNotifier, title: str) -> None:
         self._notifier = notifier
         self._token = f"mellum-{uuid.uuid4()}"
-        caps = notifier._server.client_capabilities.window
+        caps = notifier.server.client_capabilities.window
         self._enabled = bool(caps and caps.work_done_progress)
         if self._enabled:
-            notifier._call(self._create_and_begin, title)
+            notifier.call(self._create_and_begin, title)
 
     def _create_and_begin(self, title: str) -> None:
-        progress = self._notifier._server.work_done_progress
+        progress = self._notifier.server.work_done_progress
         progress.create(self._token)
         progress.begin(self._token, types.WorkDoneProgressBegin(title=title, percentage=0))
 
     def report(self, message: str, percentage: int | None = None) -> None:
         if self._enabled:
             value = types.WorkDoneProgressReport(message=message, percentage=percentage)
-            self._notifier._call(self._notifier._server.work_done_progress.report, self._token, value)
+            self._notifier.call(self._notifier.server.work_done_progress.report, self._token, value)
 
     def end(self, message: str) -> None:
         if self._enabled:
             value = types.WorkDoneProgressEnd(message=message)
-            self._notifier._call(self._notifier._server.work_done_progress.end, self._token, value)
+            self._notifier.call(self._notifier.server.work_done_progress.end, self._token, value)
 
 
 class MellumLanguageServer(LanguageServer):
