@@ -62,6 +62,8 @@ def near_names(lines: list[str], line: int, weights: RankingWeights) -> dict[tup
             for length in range(1, min(len(parts), 3) + 1):
                 chain = parts[:length]
                 if chain[-1] in KEYWORDS:
+                    if length == 1:  # `self.name`, `this.name`: the attribute still counts
+                        continue
                     break
                 if found.get(chain, 0.0) < proximity:
                     found[chain] = proximity
@@ -148,11 +150,17 @@ class CompletionRetriever:
 
     def _definitions(self, cursor: Cursor, symbols: FileSymbols) -> list[Candidate]:
         weights = self.weights
-        bindings = self._bindings(cursor.path, symbols)
-        related = {p for _imp, files in bindings.values() for p in files} | set(
-            self.index.resolver.files_in(str(Path(cursor.path).parent.as_posix()))
+        resolved = self._resolved_imports(cursor.path, symbols)
+        bindings = {
+            name: (imp, files) for imp, files in resolved if (name := imp.bound_name(symbols.language))
+        }
+        # Files this one imports (includes and wildcard imports too) and its directory's files.
+        related = {p for _imp, files in resolved for p in files} | set(
+            self.index.resolver.files_in(Path(cursor.path).parent.as_posix())
         )
-        local = {d.name: d for d in symbols.definitions}
+        local: dict[str, Definition] = {}
+        for definition in symbols.definitions:
+            local.setdefault(definition.name, definition)
         result: list[Candidate] = []
         used: set[str] = set()
         for chain, proximity in sorted(near_names(cursor.lines, cursor.line, weights).items()):
@@ -167,16 +175,17 @@ class CompletionRetriever:
                         path, definition, weights.definition_imported * proximity, "definition:imported"
                     )
                 continue
-            if len(chain) > 1:
-                # `obj.method`: the attribute by name, the object is unresolved.
-                result += self._by_name(cursor, chain[-1], proximity, related, methods_only=True)
-                continue
-            if head in local:
-                definition = local[head]
+            name = chain[-1]
+            if name in local:
+                definition = local[name]
                 if not (cursor.visible[0] <= definition.start_line <= cursor.visible[1]):
                     result += self._spans(
                         cursor.path, definition, weights.definition_local * proximity, "definition:local"
                     )
+                continue
+            if len(chain) > 1:
+                # `obj.method`: the attribute by name, the object is unresolved.
+                result += self._by_name(cursor, name, proximity, related, methods_only=True)
                 continue
             result += self._by_name(cursor, head, proximity, related, methods_only=False)
         for name, (imp, files) in list(bindings.items())[: weights.max_imported_names]:
@@ -195,16 +204,13 @@ class CompletionRetriever:
             for start, end, factor in definition_spans(definition, self.weights)
         ]
 
-    def _bindings(self, path: str, symbols: FileSymbols) -> dict[str, tuple[Import, list[str]]]:
-        """Each name the file's imports bind, with the files the import resolves to."""
-        result: dict[str, tuple[Import, list[str]]] = {}
+    def _resolved_imports(self, path: str, symbols: FileSymbols) -> list[tuple[Import, list[str]]]:
+        """The file's imports that resolve to other workspace files, with those files."""
+        result = []
         for imp in symbols.imports:
-            name = imp.bound_name(symbols.language)
-            if not name:
-                continue
             files = [p for p in self.index.resolver.resolve(path, symbols.language, imp) if p != path]
             if files:
-                result[name] = (imp, files)
+                result.append((imp, files))
         return result
 
     def _imported_definition(

@@ -14,7 +14,7 @@ from indexing.context import (
     cut_suffix,
 )
 from indexing.packer import pack
-from indexing.retrieval import Candidate
+from indexing.retrieval import Candidate, CompletionRetriever, Cursor
 
 
 def assemble(index, path: Path, marker: str, tokenizer, formatter, budget: int = 2048, **kwargs):
@@ -69,6 +69,25 @@ def test_wildcard_import_resolves_by_name(copy_repo, make_index, tokenizer, form
     root = copy_repo("py_shop")
     context = assemble(make_index(root), root / "scripts" / "report.py", "PriceList()", tokenizer, formatter)
     assert any(r.startswith("definition:name") for r in shown(context, "shop/pricing.py", 13))
+
+
+def test_c_names_resolve_by_name_with_included_headers_first(
+    copy_repo, make_index, tokenizer, formatter
+) -> None:
+    root = copy_repo("c_app")
+    index = make_index(root)
+    main = root / "src" / "main.c"
+    text = main.read_text()
+    line = text[: text.index("shape_area(&square")].count("\n")
+    cursor = Cursor(index.key(main), text.split("\n"), line, (0, len(text.split("\n"))))
+    found = {
+        (index.relative(c.path), c.start_line): c.score
+        for c in CompletionRetriever(index).candidates(cursor, sources=["definition"])
+        if c.source == "definition:name"
+    }
+    assert found[("include/geometry.h", 8)] > found[("lib/geometry.c", 2)] > 0  # the included header first
+    context = assemble(index, main, "shape_area(&square", tokenizer, formatter)
+    assert shown(context, "include/geometry.h", 9) and shown(context, "lib/geometry.c", 3)
 
 
 def test_package_reexport_is_followed(copy_repo, make_index, tokenizer, formatter, tmp_path) -> None:
