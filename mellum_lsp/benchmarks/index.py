@@ -4,7 +4,8 @@ Measures, in one run and printed as one JSON report:
 - a full index from an empty cache (time, peak RSS of a fresh process) and a restart from the
   persisted cache, as a ratio of the full time;
 - one incremental edit (`apply_edit`, p50/p95) against re-analysing the same file from scratch;
-- assembling the completion context at 2K, 8K and 32K tokens (p50/p95);
+- assembling the completion context at 2K, 8K and 32K tokens (p50/p95), cold and on the next
+  keystroke, against one plain count of the finished prompt by the tokenizer;
 - cross-file definition recall: at call sites of functions defined in another stdlib module
   (found with Python's `ast`), the share of prompts whose context shows the callee's `def`
   line, for the full retriever and for a similarity-only one (sliding-window Jaccard).
@@ -30,6 +31,7 @@ from typing import Any
 import click
 
 from indexing.context import assemble_completion_context
+from indexing.counting import forget_counts
 from indexing.documents import analyse, point_at
 from indexing.workspace import WorkspaceIndex
 
@@ -205,6 +207,42 @@ def _assemble(index: WorkspaceIndex, site: CallSite, budget: int, tokenizer, for
     )
 
 
+def _time_assembly(
+    index: WorkspaceIndex, sites: list[CallSite], budget: int, tokenizer, formatter
+) -> dict[str, Any]:
+    """Per cursor: a cold assembly (no remembered counts), then the next keystroke's (one
+    character typed at the cursor); the reference is one plain count of the finished prompt."""
+    cold: list[float] = []
+    keystroke: list[float] = []
+    one_count: list[float] = []
+    fill: list[float] = []
+    for site in sites:
+        text = site.path.read_text(encoding="utf-8")
+        forget_counts()
+        started = time.perf_counter()
+        assembled = assemble_completion_context(
+            index, site.path, text, site.offset, budget=budget, tokenizer=tokenizer, formatter=formatter
+        )
+        cold.append(time.perf_counter() - started)
+        typed = text[: site.offset] + "x" + text[site.offset :]
+        started = time.perf_counter()
+        assemble_completion_context(
+            index, site.path, typed, site.offset + 1, budget=budget, tokenizer=tokenizer, formatter=formatter
+        )
+        keystroke.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        tokenizer.count(assembled.prompt)
+        one_count.append(time.perf_counter() - started)
+        fill.append(assembled.prompt_tokens / budget)
+    return {
+        "cold": percentiles(cold),
+        "next_keystroke": percentiles(keystroke),
+        "reference_one_full_count": percentiles(one_count),
+        "cold_p50_over_reference_p50": round(statistics.median(cold) / statistics.median(one_count), 2),
+        "mean_budget_fill": round(statistics.mean(fill), 3),
+    }
+
+
 def _shows(pieces, site: CallSite) -> bool:
     return any(p.path == site.target and p.start_line <= site.target_line <= p.end_line for p in pieces)
 
@@ -251,15 +289,10 @@ def index(root: Path | None, sites: int, edits: int, timed: int, seed: int) -> N
         report["call_sites"] = len(found)
 
         click.echo("timing context assembly...", err=True)
-        assembly: dict[str, Any] = {}
-        for budget in BUDGETS:
-            durations = []
-            for site in found[:timed]:
-                started = time.perf_counter()
-                _assemble(workspace, site, budget, tokenizer, formatter)
-                durations.append(time.perf_counter() - started)
-            assembly[str(budget)] = percentiles(durations)
-        report["context_assembly"] = assembly
+        report["context_assembly"] = {
+            str(budget): _time_assembly(workspace, found[:timed], budget, tokenizer, formatter)
+            for budget in BUDGETS
+        }
 
         click.echo("cross-file definition recall...", err=True)
         recall: dict[str, Any] = {}
