@@ -175,7 +175,8 @@ def assemble_completion_context(
     visible = (first_line, cursor_line + max(0, suffix_lines - 1))
     cursor = Cursor(key, lines, cursor_line, visible)
     recent_keys = [index.key(p) for p in recent]
-    candidates = CompletionRetriever(index, weights).candidates(cursor, recent_keys, sources)
+    with index.reading():
+        candidates = CompletionRetriever(index, weights).candidates(cursor, recent_keys, sources)
 
     empty_frame = count(formatter(repo=repo, files=(), path=relative, prefix="", suffix=""))
 
@@ -216,7 +217,8 @@ def assemble_chat_context(
     """
     count = counter_for(tokenizer)
     opened = (index.key(open_file[0]), open_file[1].split("\n")) if open_file is not None else None
-    candidates = ChatRetriever(index, weights).candidates(question, opened, selection)
+    with index.reading():
+        candidates = ChatRetriever(index, weights).candidates(question, opened, selection)
 
     def lines_of(piece_key: str) -> list[str]:
         return opened[1] if opened is not None and piece_key == opened[0] else index.lines(piece_key)

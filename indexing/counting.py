@@ -12,6 +12,7 @@ anything else is counted whole, as it always may be.
 from __future__ import annotations
 
 import re
+import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -31,6 +32,7 @@ class PromptCounter:
     def __init__(self, tokenizer: TokenCounter) -> None:
         self.tokenizer = tokenizer
         self._cache: OrderedDict[str, int] = OrderedDict()
+        self._lock = threading.Lock()  # the server assembles prompts on more than one thread
         special = getattr(tokenizer, "special", None)
         strings = sorted(special, key=len, reverse=True) if isinstance(special, Mapping) else []
         self._special = re.compile("|".join(map(re.escape, strings))) if strings else None
@@ -56,7 +58,8 @@ class PromptCounter:
         return total
 
     def forget(self) -> None:
-        self._cache.clear()
+        with self._lock:
+            self._cache.clear()
 
     def _by_segments(self, text: str) -> int:
         assert self._special is not None
@@ -71,15 +74,18 @@ class PromptCounter:
         return total
 
     def _remembered(self, text: str) -> int:
-        found = self._cache.get(text)
-        if found is None:
-            found = self._cache[text] = self.tokenizer.count(text)
+        with self._lock:
+            found = self._cache.get(text)
+            if found is not None:
+                self._cache.move_to_end(text)
+                return found
+        found = self.tokenizer.count(text)
+        with self._lock:
+            self._cache[text] = found
             self._chars += len(text)
             self._tokens += found
             if len(self._cache) > CACHE_ENTRIES:
                 self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(text)
         return found
 
 

@@ -314,6 +314,11 @@ class WorkspaceIndex:
 
     # ----- queries ------------------------------------------------------------------------------
 
+    def reading(self) -> threading.RLock:
+        """Hold while reading several lookups at once (retrieval does), so that edits arriving
+        on another thread wait instead of changing the maps mid-iteration."""
+        return self._lock
+
     def root_for(self, path: Path | str) -> Path:
         key = self.key(path)
         return next((root for root, prefix in self._root_prefixes if key.startswith(prefix)), self.roots[0])

@@ -250,3 +250,35 @@ def test_chat_finds_symbols_words_and_the_selection(copy_repo, make_index, token
     assert pieces[0].path == "shop/cart.py" and pieces[0].reason.startswith("chat:selection")
     assert sum(p.tokens for p in pieces) <= 600
     assert all(p.tokens == tokenizer.count(f"{p.path}\n{p.text}") for p in pieces)
+
+
+def test_assembly_and_edits_on_different_threads(copy_repo, make_index, tokenizer, formatter) -> None:
+    """The server assembles on worker threads while edits arrive on the event loop's."""
+    import threading
+
+    root = copy_repo("py_shop")
+    index = make_index(root)
+    cart = root / "shop" / "cart.py"
+    util = root / "shop" / "util.py"
+    errors: list[Exception] = []
+    stop = threading.Event()
+
+    def edit() -> None:
+        try:
+            for number in range(300):
+                index.update_document(
+                    util, f"def round_money(value):\n    return value\n\n\ndef helper_{number}(): pass\n"
+                )
+                index.file_changed(root / "shop" / "inventory.py")
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+        finally:
+            stop.set()
+
+    editor = threading.Thread(target=edit)
+    editor.start()
+    while not stop.is_set():
+        context = assemble(index, cart, "util.round_money", tokenizer, formatter, budget=1024)
+        assert context.prompt_tokens <= 1024
+    editor.join()
+    assert errors == []
