@@ -125,15 +125,15 @@ def call_sites(root: Path, files: list[Path], wanted: int, seed: int) -> list[Ca
                         modules[alias.asname or alias.name] = target
         lines = source.split("\n")  # ast numbers lines by "\n" (str.splitlines also splits on "\f")
         line_starts = [0]
-        for line in lines:
-            line_starts.append(line_starts[-1] + len(line) + 1)
+        for text_line in lines:
+            line_starts.append(line_starts[-1] + len(text_line) + 1)
         found: list[CallSite] = []
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
+        for call in ast.walk(tree):
+            if not isinstance(call, ast.Call):
                 continue
-            func = node.func
+            func = call.func
             if isinstance(func, ast.Name) and func.id in names:
-                target, line = names[func.id]
+                target, def_line = names[func.id]
                 column = func.col_offset
             elif (
                 isinstance(func, ast.Attribute)
@@ -141,8 +141,8 @@ def call_sites(root: Path, files: list[Path], wanted: int, seed: int) -> list[Ca
                 and func.value.id in modules
             ):
                 target = modules[func.value.id]
-                line = top_level_functions(target, definitions).get(func.attr, 0)
-                if not line or func.end_lineno != func.lineno:
+                def_line = top_level_functions(target, definitions).get(func.attr, 0)
+                if not def_line or func.end_lineno != func.lineno:
                     continue
                 column = func.end_col_offset - len(func.attr)  # type: ignore[operator]
             else:
@@ -152,7 +152,7 @@ def call_sites(root: Path, files: list[Path], wanted: int, seed: int) -> list[Ca
                 lines[func.lineno - 1].encode("utf-8")[:column].decode("utf-8", errors="ignore")
             )
             offset = line_starts[func.lineno - 1] + char_column
-            found.append(CallSite(path, offset, target.relative_to(root).as_posix(), line))
+            found.append(CallSite(path, offset, target.relative_to(root).as_posix(), def_line))
         generator.shuffle(found)
         sites += found[:2]  # at most two per file, so a few big files do not dominate
         if len(sites) >= wanted:
