@@ -23,7 +23,9 @@ from indexing.workspace import WorkspaceIndex
 
 CHAIN = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*(?:\s*(?:\.|::|->)\s*[A-Za-z_$][A-Za-z0-9_$]*)*")
 CHAIN_SEPARATOR = re.compile(r"\s*(?:\.|::|->)\s*")
+STRING_LITERAL = re.compile(r"""(["'`])(?:\\.|(?!\1).)*\1""")
 SUBWORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+MIN_NAME_LENGTH = 3  # shorter names (i, x, db) are locals far more often than definitions elsewhere
 RESOLVABLE_KINDS = frozenset(
     {"function", "method", "class", "interface", "enum", "type", "constant", "macro", "module", "field"}
 )
@@ -50,21 +52,28 @@ def subwords(name: str) -> list[str]:
     return [w.lower() for w in SUBWORD.findall(name) if len(w) > 2]
 
 
-def near_names(lines: list[str], line: int, weights: RankingWeights) -> dict[tuple[str, ...], float]:
-    """Identifier chains (`a`, `a.b`) around the cursor, with a proximity factor each."""
+def code_only(line: str, language: str) -> str:
+    """A line without its string literals and trailing comment (names there are not used)."""
+    line = STRING_LITERAL.sub('""', line)
+    marker = "#" if language == "python" else "//"
+    return line.split(marker, 1)[0]
+
+
+def near_names(
+    lines: list[str], line: int, weights: RankingWeights, language: str = ""
+) -> dict[tuple[str, ...], float]:
+    """Identifier chains (`a`, `a.b`) in the code around the cursor, with a proximity factor each."""
     found: dict[tuple[str, ...], float] = {}
     first = max(0, line - weights.near_lines_before)
     last = min(len(lines) - 1, line + weights.near_lines_after)
     for number in range(first, last + 1):
         proximity = 1.0 / (1.0 + abs(number - line) / weights.proximity_lines)
-        for match in CHAIN.finditer(lines[number]):
+        for match in CHAIN.finditer(code_only(lines[number], language)):
             parts = tuple(CHAIN_SEPARATOR.split(match.group()))
             for length in range(1, min(len(parts), 3) + 1):
                 chain = parts[:length]
-                if chain[-1] in KEYWORDS:
-                    if length == 1:  # `self.name`, `this.name`: the attribute still counts
-                        continue
-                    break
+                if length == 1 and chain[0] in KEYWORDS:
+                    continue  # `self.name`, `this.name`: the attribute still counts
                 if found.get(chain, 0.0) < proximity:
                     found[chain] = proximity
     return found
@@ -127,7 +136,14 @@ class CompletionRetriever:
         return result
 
     def _import_block(self, cursor: Cursor, symbols: FileSymbols) -> list[Candidate]:
-        lines = sorted({imp.line for imp in symbols.imports if imp.line < cursor.visible[0]})
+        # Top-level imports only: imports inside functions belong to their function.
+        lines = sorted(
+            {
+                imp.line
+                for imp in symbols.imports
+                if imp.line < cursor.visible[0] and not cursor.lines[imp.line][:1].isspace()
+            }
+        )
         if not lines:
             return []
         # Import statements can span lines: extend each to the next import or a blank line.
@@ -151,24 +167,24 @@ class CompletionRetriever:
     def _definitions(self, cursor: Cursor, symbols: FileSymbols) -> list[Candidate]:
         weights = self.weights
         resolved = self._resolved_imports(cursor.path, symbols)
-        bindings = {
-            name: (imp, files) for imp, files in resolved if (name := imp.bound_name(symbols.language))
-        }
+        # A name can be bound by several imports (`import a.b` and `import a.c` both bind `a`).
+        bindings: dict[str, list[tuple[Import, list[str]]]] = {}
+        for imp, files in resolved:
+            if name := imp.bound_name(symbols.language):
+                bindings.setdefault(name, []).append((imp, files))
         # Files this one imports (includes and wildcard imports too) and its directory's files.
         related = {p for _imp, files in resolved for p in files} | set(
             self.index.resolver.files_in(Path(cursor.path).parent.as_posix())
         )
-        local: dict[str, Definition] = {}
-        for definition in symbols.definitions:
-            local.setdefault(definition.name, definition)
+        local = {definition.name: definition for definition in symbols.definitions}  # the last binding wins
         result: list[Candidate] = []
         used: set[str] = set()
-        for chain, proximity in sorted(near_names(cursor.lines, cursor.line, weights).items()):
+        near = near_names(cursor.lines, cursor.line, weights, symbols.language)
+        for chain, proximity in sorted(near.items()):
             head = chain[0]
             if head in bindings:
-                imp, files = bindings[head]
                 used.add(head)
-                target = self._imported_definition(imp, files, chain)
+                target = self._through_imports(cursor.path, symbols.language, bindings[head], chain)
                 if target is not None:
                     path, definition = target
                     result += self._spans(
@@ -188,10 +204,10 @@ class CompletionRetriever:
                 result += self._by_name(cursor, name, proximity, related, methods_only=True)
                 continue
             result += self._by_name(cursor, head, proximity, related, methods_only=False)
-        for name, (imp, files) in list(bindings.items())[: weights.max_imported_names]:
+        for name, imports in list(bindings.items())[: weights.max_imported_names]:
             if name in used:
                 continue
-            target = self._imported_definition(imp, files, (name,))
+            target = self._through_imports(cursor.path, symbols.language, imports, (name,))
             if target is not None:
                 path, definition = target
                 start, end, _ = definition_spans(definition, weights)[0]
@@ -213,6 +229,25 @@ class CompletionRetriever:
                 result.append((imp, files))
         return result
 
+    def _through_imports(
+        self, path: str, language: str, imports: list[tuple[Import, list[str]]], chain: tuple[str, ...]
+    ) -> tuple[str, Definition] | None:
+        """The definition `chain` names through the first of `imports` that resolves it."""
+        for imp, files in imports:
+            if language == "python" and not imp.name and not imp.alias and len(chain) > 1:
+                # `import a.b` binds `a`: `a.x` is in package a, `a.b.x` in module a.b.
+                parts = imp.module.split(".")
+                depth = 1
+                while depth < min(len(parts), len(chain) - 1) and chain[depth] == parts[depth]:
+                    depth += 1
+                module = Import(".".join(parts[:depth]), "", "", imp.line)
+                files = [p for p in self.index.resolver.resolve(path, language, module) if p != path]
+                imp = Import(module.module, "", module.module, imp.line)
+            target = self._imported_definition(imp, files, chain)
+            if target is not None:
+                return target
+        return None
+
     def _imported_definition(
         self, imp: Import, files: list[str], chain: tuple[str, ...]
     ) -> tuple[str, Definition] | None:
@@ -233,9 +268,8 @@ class CompletionRetriever:
             return self._find(files, imp.alias, container="") or self._first_top_level(files)
         if len(chain) < 2:
             return None
-        # A module import: `module.attr`, or for Python `a.b.attr` through `import a.b`.
-        parts = imp.module.split(".") if not imp.alias else [imp.alias]
-        depth = len(parts) if tuple(chain[: len(parts)]) == tuple(parts) else 1
+        # A module import: `module.attr` (Python's dotted `a.b.attr` is aliased by the caller).
+        depth = len(imp.alias.split(".")) if imp.alias else 1
         if depth >= len(chain):
             return None
         return self._find(files, chain[depth], container="")
@@ -249,8 +283,8 @@ class CompletionRetriever:
                 continue
             matches = [d for d in record.symbols.definitions if d.name == name and d.kind in RESOLVABLE_KINDS]
             preferred = [d for d in matches if d.container == container] or matches
-            if preferred:
-                return path, preferred[0]
+            if preferred:  # the last definition wins, as a later binding does in Python
+                return path, preferred[-1]
         if depth < 2:  # re-exports: `from .impl import name` in a package's __init__
             for path in files:
                 record = self.index.file(path)
@@ -283,6 +317,8 @@ class CompletionRetriever:
         self, cursor: Cursor, name: str, proximity: float, related: set[str], methods_only: bool
     ) -> list[Candidate]:
         weights = self.weights
+        if len(name) < MIN_NAME_LENGTH:
+            return []
         found = self.index.definitions_named(name)
         definitions = [
             (path, d)

@@ -23,12 +23,12 @@ IDENTIFIER = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*")
 # Words that are keywords in most of the indexed languages: never worth resolving.
 KEYWORDS = frozenset(
     """
-    and as assert async await break case catch class const continue def default del do elif else
-    enum except export extends false final finally for from func function go if impl implements
-    import in instanceof interface is lambda let match mod new nil None not null or package pass
-    private protected pub public raise return self static struct super switch this throw throws
-    True true try type typeof use using val var void while with yield fn fun int str bool float
-    char long short double byte string object None
+    and as assert async await break catch class const continue def del do elif else enum except
+    export extends false final finally for from func function go if impl implements import in
+    instanceof interface is lambda let mod new nil None not null or package pass private protected
+    pub public raise return self static struct super switch this throw throws True true try
+    typeof use using val var void while with yield fn fun int bool float char long short double
+    byte
     """.split()
 )
 
