@@ -1,7 +1,10 @@
 """The language server: each LSP method registered once, as a thin handler that fans out to features.
 
 Features are plain classes (``mellum_lsp/features``) holding the logic; the handlers here only
-translate between LSP messages and those classes. A feature hook that raises is logged and
+translate between LSP messages and those classes. Document and settings events fan out to every
+feature that defines the hook: ``document_opened(uri, text)``, ``document_changed(change)`` (a
+:class:`~mellum_lsp.documents.DocumentChange`), ``document_saved(uri)``, ``document_closed(uri)``,
+``files_changed(events)`` and ``settings_changed(settings)``. A feature hook that raises is logged and
 skipped, so one broken feature never takes document sync or the other features down. Model work
 runs on the session's one worker thread; the handlers await it, so document sync and
 ``$/cancelRequest`` stay instant while the model runs.

@@ -129,6 +129,12 @@ async def test_acceptance_notifications_feed_the_status(client, workspace):
     status = await client.protocol.send_request_async("mellum/status", {})
     assert (status.acceptance.shown, status.acceptance.accepted, status.acceptance.rejected) == (2, 1, 1)
     assert status.acceptance.rate == 0.5
+    # Clients that run the item's command on acceptance report it that way instead.
+    await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="mellum.didAcceptCompletion", arguments=["c", {"source": "model"}])
+    )
+    status = await client.protocol.send_request_async("mellum/status", {})
+    assert (status.acceptance.shown, status.acceptance.accepted) == (3, 2)
 
 
 @pytest.mark.parametrize("bad", ["--tcp --port 0x", "--host"])
