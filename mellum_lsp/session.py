@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from lsprotocol import types
+from pygls.uris import to_fs_path
 from pygls.workspace import Workspace
 
 from mellum_lsp.config import Configuration, Settings, as_dict, default_cache_dir
@@ -76,7 +77,7 @@ class Session:
     @property
     def roots(self) -> list[Path]:
         """Workspace folders as paths (the root URI when the client sent no folders)."""
-        folders = [Path(p) for f in self.workspace.folders.values() if (p := _fs_path(f.uri))]
+        folders = [Path(p) for f in self.workspace.folders.values() if (p := to_fs_path(f.uri))]
         if not folders and self.workspace.root_path:
             folders = [Path(self.workspace.root_path)]
         return folders
@@ -107,6 +108,7 @@ class Session:
         settings = self.settings.model
         progress = self.notifier.begin_progress(f"Loading model {settings.name}")
         started = time.perf_counter()
+        self._engine = None  # free the previous model before the next one takes memory
         try:
             from model.engine import Engine
 
@@ -249,9 +251,3 @@ def describe_load_failure(model: str, exc: BaseException) -> str:
     if isinstance(exc, FileNotFoundError | ModuleNotFoundError) or type(exc).__name__ == "CheckpointError":
         return f"Model not found or not usable: {exc}"
     return f"Model {model!r} failed to load: {type(exc).__name__}: {exc}"
-
-
-def _fs_path(uri: str) -> str | None:
-    from pygls.uris import to_fs_path
-
-    return to_fs_path(uri)
