@@ -146,9 +146,17 @@ class Session:
         """Run one generation inside a job: cancellable between decode steps, and logged with its figures."""
         from model.engine import GenerationParams
 
-        result = self.engine().generate(
-            prompt, GenerationParams(**params), slot=slot, on_text=on_text, should_stop=ctx.should_stop
-        )
+        try:
+            result = self.engine().generate(
+                prompt, GenerationParams(**params), slot=slot, on_text=on_text, should_stop=ctx.should_stop
+            )
+        except Exception as exc:
+            if is_out_of_memory(exc):
+                self.notifier.show_message(
+                    types.MessageType.Error,
+                    f"Out of memory during {ctx.job.name}: lower the token budgets or use a smaller model ({exc})",
+                )
+            raise
         log.debug(
             "%s: finish=%s prompt_tokens=%d cached_tokens=%d new_tokens=%d decode_steps=%d "
             "steps_after_cancel=%s draft=%d/%d ttft_ms=%.0f total_ms=%.0f",
@@ -244,10 +252,15 @@ class Session:
 
 def describe_load_failure(model: str, exc: BaseException) -> str:
     """One line the user can act on: not found, out of memory, or what else went wrong."""
-    if isinstance(exc, MemoryError) or "OutOfMemory" in type(exc).__name__:
+    if is_out_of_memory(exc):
         return (
             f"Out of memory loading model {model!r}: choose a smaller model, dtype or another device ({exc})"
         )
-    if isinstance(exc, FileNotFoundError | ModuleNotFoundError) or type(exc).__name__ == "CheckpointError":
+    if isinstance(exc, FileNotFoundError) or type(exc).__name__ == "CheckpointError":
         return f"Model not found or not usable: {exc}"
     return f"Model {model!r} failed to load: {type(exc).__name__}: {exc}"
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """MemoryError, or torch's OutOfMemoryError (recognised by name: this module never imports torch)."""
+    return isinstance(exc, MemoryError) or "OutOfMemory" in type(exc).__name__
