@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from tree_sitter import Point, Tree
+from tree_sitter import Node, Point, Tree
 
 from indexing.languages import parser
-from indexing.symbols import FileSymbols
+from indexing.symbols import CONTAINER_KINDS, FileSymbols
 from indexing.tags import extract, identifier_counts, tags
 
 
@@ -113,20 +113,27 @@ class OpenDocument:
         low, high = edit.start_byte, edit.new_end_byte
         for changed in old_tree.changed_ranges(self.tree):
             low, high = min(low, changed.start_byte), max(high, changed.end_byte)
-        start_byte, end_byte = _touched_lines(self.tree, new_data, low, high)
-        old_end_byte = end_byte - (edit.new_end_byte - edit.old_end_byte)
+        start_byte, end_byte = _edited_region(self.tree, new_data, low, high)
         first_row = new_data.count(b"\n", 0, start_byte)
         last_row = new_data.count(b"\n", 0, max(start_byte, end_byte - 1))
         delta = edit.new_end_point[0] - edit.old_end_point[0]
         old_last_row = last_row - delta
-        definitions, imports = tags(self.language, new_data, self.tree, start_byte, end_byte)
-        before = [d for d in old_symbols.definitions if d.start_line < first_row]
-        after = [d for d in old_symbols.definitions if d.start_line > old_last_row]
-        if any(d.end_line >= first_row for d in before):  # cannot happen with whole top-level nodes
+        earlier = [d for d in old_symbols.definitions if d.start_line < first_row]
+        enclosing = [d for d in earlier if d.end_line >= first_row]
+        # The region must lie inside the enclosing definitions' bodies (their headers unchanged).
+        if any(
+            d.end_line <= old_last_row or d.start_line + d.signature.count("\n") >= first_row
+            for d in enclosing
+        ):
             self.counts = identifier_counts(new_data)
             return extract(self.language, new_data, self.tree)
-        removed = identifier_counts(old_data[start_byte:old_end_byte])
-        added = identifier_counts(new_data[start_byte:end_byte])
+        containers = [d for d in enclosing if d.kind in CONTAINER_KINDS]
+        definitions, imports = tags(self.language, new_data, self.tree, start_byte, end_byte, containers)
+        # Words never span lines: the edited lines alone update the identifier counts.
+        old_lines = _lines_around(old_data, edit.start_byte, edit.old_end_byte)
+        new_lines = _lines_around(new_data, edit.start_byte, edit.new_end_byte)
+        removed = identifier_counts(old_data[old_lines[0] : old_lines[1]])
+        added = identifier_counts(new_data[new_lines[0] : new_lines[1]])
         words_changed = any(word not in self.counts for word in added)
         self.counts.subtract(removed)
         self.counts.update(added)
@@ -139,9 +146,13 @@ class OpenDocument:
         return FileSymbols(
             language=self.language,
             definitions=(
-                *before,
+                *(replace(d, end_line=d.end_line + delta) if d.end_line >= first_row else d for d in earlier),
                 *definitions,
-                *(replace(d, start_line=d.start_line + delta, end_line=d.end_line + delta) for d in after),
+                *(
+                    replace(d, start_line=d.start_line + delta, end_line=d.end_line + delta)
+                    for d in old_symbols.definitions
+                    if d.start_line > old_last_row
+                ),
             ),
             imports=(
                 *(i for i in old_symbols.imports if i.line < first_row),
@@ -153,19 +164,46 @@ class OpenDocument:
         )
 
 
-def _touched_lines(tree: Tree, data: bytes, low: int, high: int) -> tuple[int, int]:
-    """Bytes [start, end) of the whole lines holding the top-level nodes that overlap bytes
-    [low, high], grown until no top-level node straddles either end (so nothing is half re-tagged)."""
-    children = tree.root_node.children
+def _edited_region(tree: Tree, data: bytes, low: int, high: int) -> tuple[int, int]:
+    """Bytes [start, end) of whole lines to re-tag for a change in bytes [low, high]: the
+    syntax nodes overlapping it, at the deepest level where it lies strictly inside one node
+    (a statement inside a method inside a class), grown until no sibling straddles either end."""
+    node = tree.root_node
     start, end = _line_bounds(data, low, high)
     while True:
-        touched = [c for c in children if c.start_byte < end and c.end_byte > start]
+        start, end, touched = _grow(node.children, data, start, end)
+        if len(touched) != 1 or not touched[0].child_count:
+            return start, end
+        child = touched[0]
+        first_row = data.count(b"\n", 0, start)
+        last_row = data.count(b"\n", 0, max(start, end - 1))
+        if not child.start_point[0] < first_row <= last_row < _end_row(child):
+            return start, end
+        node = child
+
+
+def _grow(siblings: list[Node], data: bytes, start: int, end: int) -> tuple[int, int, list[Node]]:
+    """Widen [start, end) to whole lines covering every sibling it overlaps, until stable."""
+    while True:
+        touched = [c for c in siblings if c.start_byte < end and c.end_byte > start]
         grown = _line_bounds(
             data, min([start, *(c.start_byte for c in touched)]), max([end, *(c.end_byte for c in touched)])
         )
         if grown == (start, end):
-            return start, end
+            return start, end, touched
         start, end = grown
+
+
+def _end_row(node: Node) -> int:
+    row, column = node.end_point
+    return row - 1 if column == 0 and row > node.start_point[0] else row
+
+
+def _lines_around(data: bytes, start: int, end: int) -> tuple[int, int]:
+    """Bytes of the lines from the one holding `start` to the one holding `end` (inclusive, even
+    when `end` is a line's first byte), so the old and new text of an edit cover the same lines."""
+    newline = data.find(b"\n", end)
+    return data.rfind(b"\n", 0, start) + 1, (len(data) if newline < 0 else newline + 1)
 
 
 def _line_bounds(data: bytes, low: int, high: int) -> tuple[int, int]:

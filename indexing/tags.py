@@ -9,8 +9,10 @@ module paths, Java/Kotlin dotted names, and Rust use trees.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 
 from tree_sitter import Node, QueryCursor, Tree
 
@@ -46,9 +48,15 @@ def extract(language: str, source: bytes, tree: Tree) -> FileSymbols:
 
 
 def tags(
-    language: str, source: bytes, tree: Tree, start_byte: int = 0, end_byte: int | None = None
+    language: str,
+    source: bytes,
+    tree: Tree,
+    start_byte: int = 0,
+    end_byte: int | None = None,
+    enclosing: Sequence[Definition] = (),
 ) -> tuple[tuple[Definition, ...], tuple[Import, ...]]:
-    """The definitions and imports whose nodes start in [start_byte, end_byte) (the whole file by default)."""
+    """The definitions and imports whose nodes start in [start_byte, end_byte) (the whole file
+    by default); `enclosing` are the container definitions around that range, outermost first."""
     end = len(source) + 1 if end_byte is None else end_byte
     cursor = QueryCursor(tag_query(language))
     if start_byte > 0 or end_byte is not None:
@@ -79,7 +87,7 @@ def tags(
             container="",
         )
         raw_definitions.append((node.start_byte, -node.end_byte, definition))
-    return _with_containers(raw_definitions), _collect_imports(language, import_matches)
+    return _with_containers(raw_definitions, enclosing), _collect_imports(language, import_matches)
 
 
 def identifiers(source: bytes) -> frozenset[str]:
@@ -121,10 +129,13 @@ def _signature(node: Node, source: bytes) -> str:
     return source[node.start_byte : end].decode("utf-8", errors="replace").rstrip(" \t\r\n{")
 
 
-def _with_containers(raw: list[tuple[int, int, Definition]]) -> tuple[Definition, ...]:
+def _with_containers(
+    raw: list[tuple[int, int, Definition]], enclosing: Sequence[Definition] = ()
+) -> tuple[Definition, ...]:
     """Set each definition's container and turn functions inside classes into methods."""
     raw.sort(key=lambda row: (row[0], row[1]))
-    stack: list[tuple[int, Definition]] = []  # (end_byte, definition) of open containers
+    # (end_byte, definition) of open containers; the enclosing ones stay open throughout.
+    stack: list[tuple[float, Definition]] = [(math.inf, d) for d in enclosing]
     result: list[Definition] = []
     seen: set[tuple[str, int, str]] = set()
     for start, neg_end, definition in raw:

@@ -23,6 +23,8 @@ import statistics
 import sysconfig
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -160,10 +162,32 @@ def call_sites(root: Path, files: list[Path], wanted: int, seed: int) -> list[Ca
     return sites[:wanted]
 
 
+class Timings:
+    """Wall-clock and this thread's CPU time of repeated runs. On a shared machine the CPU time
+    is the code's own cost; the wall time adds the waits for a core."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    @contextmanager
+    def measure(self) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), time.thread_time()
+        yield
+        self.wall.append(time.perf_counter() - wall)
+        self.cpu.append(time.thread_time() - cpu)
+
+    def summary(self) -> dict[str, Any]:
+        return {"cpu": percentiles(self.cpu), "wall": percentiles(self.wall)}
+
+    def median_cpu(self) -> float:
+        return statistics.median(self.cpu)
+
+
 def _time_incremental(index: WorkspaceIndex, files: list[Path], edits: int, seed: int) -> dict[str, Any]:
     generator = random.Random(seed)
-    edit_times: list[float] = []
-    fresh_times: list[float] = []
+    edit = Timings()
+    fresh = Timings()
     for path in generator.sample(files, min(edits, len(files))):
         try:
             text = path.read_text(encoding="utf-8")
@@ -176,20 +200,25 @@ def _time_incremental(index: WorkspaceIndex, files: list[Path], edits: int, seed
             at -= 1
         inserted = "x"
         new_data = data[:at] + inserted.encode() + data[at:]
-        started = time.perf_counter()
-        index.apply_edit(
-            path, at, at, at + 1, point_at(data, at), point_at(data, at), point_at(new_data, at + 1), inserted
-        )
-        edit_times.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        analyse("python", new_data)
-        fresh_times.append(time.perf_counter() - started)
+        with edit.measure():
+            index.apply_edit(
+                path,
+                at,
+                at,
+                at + 1,
+                point_at(data, at),
+                point_at(data, at),
+                point_at(new_data, at + 1),
+                inserted,
+            )
+        with fresh.measure():
+            analyse("python", new_data)
         index.close_document(path)
     return {
-        "edits": len(edit_times),
-        "apply_edit": percentiles(edit_times),
-        "reanalyse_from_scratch": percentiles(fresh_times),
-        "speedup_p50": round(statistics.median(fresh_times) / statistics.median(edit_times), 2),
+        "edits": len(edit.cpu),
+        "apply_edit": edit.summary(),
+        "reference_reanalyse_from_scratch": fresh.summary(),
+        "cpu_speedup_p50": round(fresh.median_cpu() / edit.median_cpu(), 2),
     }
 
 
@@ -212,33 +241,34 @@ def _time_assembly(
 ) -> dict[str, Any]:
     """Per cursor: a cold assembly (no remembered counts), then the next keystroke's (one
     character typed at the cursor); the reference is one plain count of the finished prompt."""
-    cold: list[float] = []
-    keystroke: list[float] = []
-    one_count: list[float] = []
+    cold, keystroke, one_count = Timings(), Timings(), Timings()
     fill: list[float] = []
     for site in sites:
         text = site.path.read_text(encoding="utf-8")
         forget_counts()
-        started = time.perf_counter()
-        assembled = assemble_completion_context(
-            index, site.path, text, site.offset, budget=budget, tokenizer=tokenizer, formatter=formatter
-        )
-        cold.append(time.perf_counter() - started)
+        with cold.measure():
+            assembled = assemble_completion_context(
+                index, site.path, text, site.offset, budget=budget, tokenizer=tokenizer, formatter=formatter
+            )
         typed = text[: site.offset] + "x" + text[site.offset :]
-        started = time.perf_counter()
-        assemble_completion_context(
-            index, site.path, typed, site.offset + 1, budget=budget, tokenizer=tokenizer, formatter=formatter
-        )
-        keystroke.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        tokenizer.count(assembled.prompt)
-        one_count.append(time.perf_counter() - started)
+        with keystroke.measure():
+            assemble_completion_context(
+                index,
+                site.path,
+                typed,
+                site.offset + 1,
+                budget=budget,
+                tokenizer=tokenizer,
+                formatter=formatter,
+            )
+        with one_count.measure():
+            tokenizer.count(assembled.prompt)
         fill.append(assembled.prompt_tokens / budget)
     return {
-        "cold": percentiles(cold),
-        "next_keystroke": percentiles(keystroke),
-        "reference_one_full_count": percentiles(one_count),
-        "cold_p50_over_reference_p50": round(statistics.median(cold) / statistics.median(one_count), 2),
+        "cold": cold.summary(),
+        "next_keystroke": keystroke.summary(),
+        "reference_one_full_count": one_count.summary(),
+        "cold_over_reference_cpu_p50": round(cold.median_cpu() / one_count.median_cpu(), 2),
         "mean_budget_fill": round(statistics.mean(fill), 3),
     }
 
