@@ -294,7 +294,8 @@ def create_server(config: Configuration) -> MellumLanguageServer:
         ls: MellumLanguageServer, params: types.DidChangeConfigurationParams
     ) -> None:
         settings = params.settings
-        if settings is None:
+        workspace_caps = ls.client_capabilities.workspace
+        if settings is None and workspace_caps is not None and workspace_caps.configuration:
             answer = await ls.workspace_configuration_async(
                 types.ConfigurationParams(items=[types.ConfigurationItem(section="mellum")])
             )

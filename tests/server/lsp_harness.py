@@ -42,10 +42,13 @@ def server_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def capabilities(encodings: list[str] | None = None) -> types.ClientCapabilities:
+def capabilities(
+    encodings: list[str] | None = None, *, configuration: bool = False
+) -> types.ClientCapabilities:
     return types.ClientCapabilities(
         general=types.GeneralClientCapabilities(position_encodings=encodings) if encodings else None,
         window=types.WindowClientCapabilities(work_done_progress=True),
+        workspace=types.WorkspaceClientCapabilities(configuration=configuration),
     )
 
 
@@ -63,11 +66,12 @@ async def initialize(
     options: dict[str, Any] | None = None,
     encodings: list[str] | None = None,
     folders: list[Path] | None = None,
+    configuration: bool = False,
 ) -> types.InitializeResult:
     folders = folders or [root]
     return await client.initialize_session(
         types.InitializeParams(
-            capabilities=capabilities(encodings),
+            capabilities=capabilities(encodings, configuration=configuration),
             root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders],
             initialization_options=options,

@@ -186,3 +186,19 @@ async def test_a_document_that_cannot_be_read_is_a_clear_error(client, workspace
         )
     status = await client.protocol.send_request_async("mellum/status", {})
     assert status.loaded is False  # and the server still answers
+
+
+async def test_settings_are_pulled_when_the_change_notification_carries_none(client, workspace):
+    await initialize(client, workspace, configuration=True)
+    client.set_configuration({"completion": {"debounce_ms": 33}}, section="mellum")
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+
+    async def debounce() -> int:
+        status = await client.protocol.send_request_async("mellum/status", {})
+        return status.settings.completion.debounce_ms
+
+    for _ in range(100):
+        if await debounce() == 33:
+            break
+        await asyncio.sleep(0.05)
+    assert await debounce() == 33
