@@ -256,6 +256,16 @@ class Engine:
             )
         return result
 
+    @torch.inference_mode()
+    def next_logits(self, prompt: list[int], *, slot: int = 0) -> torch.Tensor:
+        """Logits [V] after `prompt`, computed with the slot's prefix reuse (what `check` compares)."""
+        s = self.slots[slot]
+        cached = s.reusable_prefix(prompt, needs_mtp=self.has_mtp)
+        s.truncate(cached)
+        prefilled = self._prefill(s, prompt[cached:], should_stop=lambda: False)
+        assert prefilled is not None
+        return prefilled[0].float()
+
     def _draft_source(self, params: GenerationParams) -> str:
         if params.draft == "mtp" and not self.has_mtp:
             raise ValueError("draft='mtp' asked for, but this checkpoint has no MTP weights")
