@@ -33,18 +33,18 @@ echo "== VS Code: npm ci, type check, unit tests, bundle, .vsix"
 
 echo "== Neovim $(nvim --version | head -1): unit tests"
 nvim_run() {
-  nvim --headless -u NONE -i NONE --cmd "set rtp^=$ROOT/editors/neovim" \
+  timeout 900 nvim --headless -u NONE -i NONE --cmd "set rtp^=$ROOT/editors/neovim" \
     --cmd "lua package.path = '$ROOT/editors/neovim/tests/?.lua;' .. package.path" \
-    -c "luafile $ROOT/editors/neovim/tests/$1"
+    -c "lua require('harness').main('$1')"
 }
-nvim_run unit.lua
+nvim_run unit
 
 echo "== Emacs $(emacs --version | head -1): byte-compile and unit tests"
 emacs --batch -L editors/emacs --eval "(setq byte-compile-error-on-warn t)" \
   -f batch-byte-compile editors/emacs/mellum.el
 rm -f editors/emacs/mellum.elc
 emacs_run() {
-  emacs --batch -L editors/emacs -l ert -l editors/emacs/test/mellum-test.el --eval "$1"
+  timeout 900 emacs --batch -L editors/emacs -l ert -l editors/emacs/test/mellum-test.el --eval "$1"
 }
 emacs_run '(ert-run-tests-batch-and-exit (quote (not "e2e")))'
 
@@ -57,7 +57,7 @@ echo "== VS Code end to end (vscode-jsonrpc)"
 (cd editors/vscode && npm run -s test:e2e)
 
 echo "== Neovim end to end (headless)"
-nvim_run e2e.lua
+nvim_run e2e
 
 echo "== Emacs end to end (ERT on eglot)"
 emacs_run '(ert-run-tests-batch-and-exit "e2e")'

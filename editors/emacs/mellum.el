@@ -16,7 +16,8 @@
 ;;   when typing pauses, accepted whole (M-RET) or word by word (M-right),
 ;;   dismissed by any other command;
 ;; - `mellum-chat': a chat buffer fed by `$/progress' partial results;
-;; - `mellum-explain', `mellum-fix', `mellum-next-edit', `mellum-status'.
+;; - `mellum-explain', `mellum-fix', `mellum-rewrite', `mellum-next-edit',
+;;   `mellum-status'.
 ;;
 ;; Setup:
 ;;   (require 'mellum)
@@ -242,6 +243,7 @@ After typing, request a new one when Emacs is idle."
     (define-key map (kbd "C-c m e") #'mellum-explain)
     (define-key map (kbd "C-c m f") #'mellum-fix)
     (define-key map (kbd "C-c m n") #'mellum-next-edit)
+    (define-key map (kbd "C-c m r") #'mellum-rewrite)
     (define-key map (kbd "C-c m s") #'mellum-status)
     map)
   "Keys of `mellum-mode'.")
@@ -388,6 +390,25 @@ This applies also when the action is picked from `eglot-code-actions'."
          (action (if (plist-get action :edit) action
                    (jsonrpc-request server :codeAction/resolve action :timeout 600))))
     (eglot--apply-workspace-edit (plist-get action :edit))))
+
+(defun mellum-rewrite (beg end instruction)
+  "Rewrite the lines between BEG and END as INSTRUCTION says.
+An empty INSTRUCTION asks for clearer code with bugs fixed."
+  (interactive (list (region-beginning) (region-end) (read-string "Rewrite how? ")))
+  (let* ((server (mellum--server-or-lose))
+         (actions (jsonrpc-request server :textDocument/codeAction
+                                   (list :textDocument (eglot--TextDocumentIdentifier)
+                                         :range (list :start (eglot--pos-to-lsp-position beg)
+                                                      :end (eglot--pos-to-lsp-position end))
+                                         :context (list :diagnostics [] :only ["refactor.rewrite"]))
+                                   :deferred t))
+         (action (or (cl-find-if (lambda (a) (string-match-p "\\`Rewrite with Mellum" (plist-get a :title)))
+                                 actions)
+                     (user-error "Mellum: no rewrite offered here"))))
+    (unless (string-empty-p instruction)
+      (plist-put (plist-get action :data) :instruction instruction))
+    (eglot--apply-workspace-edit
+     (plist-get (jsonrpc-request server :codeAction/resolve action :timeout 600) :edit))))
 
 ;;;; Next edit and status
 

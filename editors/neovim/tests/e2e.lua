@@ -1,5 +1,7 @@
 -- End to end against the real server (command from $MELLUM_TEST_SERVER, a JSON array):
---   nvim --headless -u NONE -i NONE --cmd "set rtp^=editors/neovim" -c "luafile editors/neovim/tests/e2e.lua"
+--   editors/test.sh runs it as: nvim --headless -u NONE -i NONE --cmd "set rtp^=$PWD/editors/neovim"
+--     --cmd "lua package.path = '$PWD/editors/neovim/tests/?.lua;' .. package.path"
+--     -c "lua require('harness').main('e2e')"
 -- Types into a buffer as a user would, waits for ghost text extmarks, accepts with <Tab>,
 -- streams a chat answer and an explanation into the chat buffer, and reads mellum/status.
 local t = require("harness")
@@ -22,15 +24,23 @@ local NOTES = { "the home directory of", "where the user keeps", "paths are reso
 vim.env.XDG_CONFIG_HOME = root .. "/.config"
 vim.env.XDG_CACHE_HOME = root .. "/.cache"
 
-vim.cmd("cd " .. vim.fn.fnameescape(root))
-vim.cmd("filetype on")
-vim.cmd("edit " .. file)
-local buf = vim.api.nvim_get_current_buf()
-require("mellum").setup({
-  cmd = vim.fn.json_decode(server),
-  settings = { completion = { debounce_ms = 0, max_new_tokens = 8 }, chat = { max_new_tokens = 24 } },
-  debounce_ms = 50,
-})
+local buf
+
+local function start()
+  vim.cmd("cd " .. vim.fn.fnameescape(root))
+  vim.cmd("filetype on")
+  vim.cmd("edit " .. file)
+  buf = vim.api.nvim_get_current_buf()
+  require("mellum").setup({
+    cmd = vim.fn.json_decode(server),
+    settings = {
+      completion = { debounce_ms = 0, max_new_tokens = 8 },
+      chat = { max_new_tokens = 24 },
+      edit = { max_new_tokens = 16 },
+    },
+    debounce_ms = 50,
+  })
+end
 
 local expected -- buffer lines after accepting the suggestion
 
@@ -46,6 +56,7 @@ end
 
 t.run({
   { "the server starts and attaches to the buffer", function()
+    start()
     local client = t.wait(function()
       local c = require("mellum").client()
       return c and c.server_capabilities and vim.lsp.buf_is_attached(buf, c.id) and c
@@ -140,4 +151,21 @@ t.run({
     end, TIMEOUT, "the explanation")
     assert(chat_text():find("undefined name 'os'", 1, true), "the chat shows what is explained")
   end },
-}, TIMEOUT * 3)
+  { ":MellumRewrite resolves the rewrite into an edit and applies it to the selected lines only", function()
+    local before = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+    local resolved
+    actions.rewrite(require("mellum").client(), 4, 5, "return the home directory as a Path", function(err, action)
+      assert(not err, err and err.message)
+      resolved = action
+    end)
+    t.wait(function()
+      return resolved
+    end, TIMEOUT, "the rewrite")
+    local changes = resolved.edit.changes or {}
+    local edits = changes[vim.uri_from_bufnr(buf)]
+    assert(edits, "the edit is for this buffer: " .. vim.inspect(resolved.edit))
+    local after = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+    t.eq({ before[1], before[2], before[3] }, { after[1], after[2], after[3] }, "lines above the selection")
+    t.eq(before[#before], after[#after], "the last line")
+  end },
+}, TIMEOUT * 4)

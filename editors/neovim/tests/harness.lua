@@ -34,6 +34,15 @@ local function step()
   end
 end
 
+--- Loads the test file `name` (from tests/) under pcall, so an error while setting up also ends
+--- Neovim with :cquit instead of leaving it waiting.
+function M.main(name)
+  local ok, err = pcall(require, name)
+  if not ok then
+    finish(false, "error loading " .. name .. ": " .. tostring(err))
+  end
+end
+
 --- Runs `tests` (a list of { name, fn }) in order; gives up after `timeout_ms` in all.
 function M.run(tests, timeout_ms)
   co = coroutine.create(function()

@@ -1,5 +1,7 @@
 -- Tests of the plugin's logic that need no server:
---   nvim --headless -u NONE -i NONE --cmd "set rtp^=editors/neovim" -c "luafile editors/neovim/tests/unit.lua"
+--   editors/test.sh runs it as: nvim --headless -u NONE -i NONE --cmd "set rtp^=$PWD/editors/neovim"
+--     --cmd "lua package.path = '$PWD/editors/neovim/tests/?.lua;' .. package.path"
+--     -c "lua require('harness').main('unit')"
 local t = require("harness")
 local text = require("mellum.text")
 local ghost = require("mellum.ghost")

@@ -3,8 +3,9 @@
  *
  * Inline completion, code actions (rewrite, explain/fix diagnostics) and document sync come
  * from vscode-languageclient unchanged; the middleware only tags inline completion items so
- * acceptance is reported, sends explanations (a streamed command) to the chat view, and answers
- * `workspace/configuration` with the user's own settings.
+ * acceptance is reported, asks for a rewrite's instruction before it is resolved, sends
+ * explanations (a streamed command) to the chat view, and answers `workspace/configuration` with
+ * the user's own settings.
  */
 import * as vscode from 'vscode';
 import {
@@ -63,6 +64,21 @@ export function createClient(
         }
         tracker.shown(completionId(items[0]?.command));
         return result;
+      },
+      resolveCodeAction: async (item, token, next) => {
+        // "Rewrite with Mellum" resolves lazily; its instruction is `data.instruction`, asked for here.
+        const data = (item as { data?: { action?: string; instruction?: string | null } }).data;
+        if (data?.action === 'rewrite' && !data.instruction) {
+          const instruction = await vscode.window.showInputBox({
+            title: 'Rewrite with Mellum',
+            prompt: 'How should the selection change? (empty: make it clearer and fix bugs)',
+          });
+          if (instruction === undefined) {
+            return item;
+          }
+          data.instruction = instruction.trim() || null;
+        }
+        return next(item, token);
       },
       executeCommand: (command, args, next) =>
         command === ServerCommands.explainDiagnostic ? explain(command, args) : next(command, args),

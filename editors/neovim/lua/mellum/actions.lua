@@ -112,6 +112,37 @@ function M.fix(client)
   end)
 end
 
+--- :'<,'>MellumRewrite {instruction}: "Rewrite with Mellum" on the lines, resolved into an edit.
+function M.rewrite(client, line1, line2, instruction, on_done)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local last = vim.api.nvim_buf_get_lines(bufnr, line2 - 1, line2, false)[1] or ""
+  local params = {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+    range = { start = { line = line1 - 1, character = 0 }, ["end"] = { line = line2 - 1, character = #last } },
+    context = { diagnostics = {}, only = { "refactor.rewrite" } },
+  }
+  client.request("textDocument/codeAction", params, function(err, actions)
+    local action = not err and pick_action(actions, "mellum.rewrite", "rewrite")
+    if not action then
+      vim.notify("mellum: no rewrite offered" .. (err and (": " .. err.message) or ""), vim.log.levels.ERROR)
+      return
+    end
+    if instruction and instruction ~= "" and type(action.data) == "table" then
+      action.data.instruction = instruction
+    end
+    client.request("codeAction/resolve", action, function(rerr, resolved)
+      if rerr then
+        vim.notify("mellum: the rewrite failed: " .. rerr.message, vim.log.levels.ERROR)
+      elseif resolved and resolved.edit then
+        vim.lsp.util.apply_workspace_edit(resolved.edit, client.offset_encoding)
+      end
+      if on_done then
+        on_done(rerr, resolved)
+      end
+    end, bufnr)
+  end, bufnr)
+end
+
 function M.reject_next_edit()
   if proposal then
     vim.api.nvim_buf_clear_namespace(proposal.bufnr, ns, 0, -1)
