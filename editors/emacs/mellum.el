@@ -23,7 +23,7 @@
 ;;   (require 'mellum)
 ;;   (mellum-setup)                      ; registers the server with eglot
 ;;   (add-hook 'python-mode-hook #'eglot-ensure)
-;;   (add-hook 'eglot-managed-mode-hook #'mellum-mode)
+;;   (add-hook 'eglot-managed-mode-hook #'mellum-managed-hook)
 
 ;;; Code:
 
@@ -257,6 +257,13 @@ After typing, request a new one when Emacs is idle."
       (add-hook 'post-command-hook #'mellum--post-command nil t)
     (remove-hook 'post-command-hook #'mellum--post-command t)
     (mellum-dismiss)))
+
+;;;###autoload
+(defun mellum-managed-hook ()
+  "Turn `mellum-mode' on where eglot manages the buffer with mellum-lsp.
+For `eglot-managed-mode-hook', which runs when eglot starts and stops
+managing a buffer."
+  (mellum-mode (if (and (eglot-managed-p) (mellum--server)) 1 -1)))
 
 ;;;; Chat
 

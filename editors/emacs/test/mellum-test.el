@@ -73,6 +73,7 @@
          (mellum-major-modes '(python-mode))
          (mellum-settings '(:completion (:debounce_ms 0 :max_new_tokens 8) :chat (:max_new_tokens 24)))
          (eglot-server-programs nil)
+         (eglot-managed-mode-hook (list #'mellum-managed-hook))
          (eglot-connect-timeout 300)
          (eglot-sync-connect 300))
     (write-region mellum-test--source nil file)
@@ -86,7 +87,7 @@
             (mellum-test--wait (lambda () (eq t (plist-get (jsonrpc-request (mellum--server) :mellum/status nil)
                                                            :loaded)))
                                120 "the model to load")
-            (mellum-mode 1)
+            (should mellum-mode)
             ;; Inline completion: the suggestion is drawn as an overlay after point.
             (should (mellum-test--suggest-at-some-note))
             (should (overlayp mellum--overlay))
