@@ -31,7 +31,7 @@ from mellum_lsp.features.context import ContextFeature
 from mellum_lsp.features.index_sync import IndexSyncFeature
 from mellum_lsp.features.inline_completion import ACCEPT_COMMAND, InlineCompletionFeature
 from mellum_lsp.features.next_edit import NextEditFeature
-from mellum_lsp.session import ModelUnavailable, Session
+from mellum_lsp.session import NotReady, Session
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -63,7 +63,7 @@ async def answer(awaitable: Awaitable[T]) -> T:
         raise JsonRpcInvalidParams(f"invalid params: {exc}") from exc
     except OSError as exc:  # a document that is neither open nor readable from disk
         raise JsonRpcInvalidParams(f"cannot read the document: {exc}") from exc
-    except ModelUnavailable as exc:
+    except NotReady as exc:
         raise JsonRpcException(str(exc), code=types.LSPErrorCodes.RequestFailed) from exc
 
 

@@ -37,7 +37,11 @@ LONG_SLOT = 1  # chat, explanations, rewrites, fixes, next-edit
 _LOAD_LANE = 2
 
 
-class ModelUnavailable(RuntimeError):
+class NotReady(RuntimeError):
+    """Something a request needs (the model, the index) is not there yet; the message says what and why."""
+
+
+class ModelUnavailable(NotReady):
     """The model is still loading or failed to load; the message says which and why."""
 
 

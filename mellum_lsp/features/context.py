@@ -11,7 +11,7 @@ from typing import Any
 
 from mellum_lsp.documents import uri_to_path
 from mellum_lsp.features.replies import parse_position
-from mellum_lsp.session import ModelUnavailable, Session
+from mellum_lsp.session import NotReady, Session
 
 
 class ContextFeature:
@@ -33,7 +33,7 @@ class ContextFeature:
 
         session = self.session
         if session.index is None:
-            raise ModelUnavailable("the workspace index is not ready yet")
+            raise NotReady("the workspace index is not ready yet")
         assembled = assemble_completion_context(
             session.index,
             path,
