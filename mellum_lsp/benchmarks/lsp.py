@@ -312,7 +312,7 @@ async def run_bench(
     return {
         "model": status.get("model"),
         "device": status.get("device"),
-        "debounce_ms": debounce_ms,
+        "debounce_ms": status.get("settings", {}).get("completion", {}).get("debounce_ms", debounce_ms),
         "keystroke_interval_ms": interval_ms,
         "first_request": {"outcome": first.outcome, "ms": round(first_ms, 1)},
         **figures,
