@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from indexing.counting import TokenCounter, counter_for
+from indexing.counting import MAX_CHARS_PER_TOKEN, TokenCounter, counter_for
 from indexing.packer import Piece, pack, stable_order
 from indexing.ranking import SHARES, WEIGHTS, PackingShares, RankingWeights
 from indexing.retrieval import ChatRetriever, CompletionRetriever, Cursor
@@ -49,22 +49,25 @@ class AssembledContext:
     prompt_tokens: int
 
 
-# No token of a code tokenizer covers more characters than this (a generous bound): text
-# longer than `target * CHARS_PER_TOKEN` characters is never counted, which keeps cutting fast.
-CHARS_PER_TOKEN = 12
 FIT_ROUNDS = 5
 GOOD_FIT = 0.97  # a cut within 3% of its target is not refined further
 
 
 def fit_lines(
-    lines: list[str], target: int, count: Callable[[str], int], from_end: bool, chars_per_token: float = 4.0
+    lines: list[str],
+    target: int,
+    count: Callable[[str], int],
+    from_end: bool,
+    chars_per_token: float = 4.0,
+    allowed: Callable[[int], bool] = lambda keep: True,
 ) -> int:
     """How many whole lines from the end (or the start) of `lines`, joined by newlines, fit in
-    `target` tokens. A few real counts: the first at a typical characters-per-token guess, each
-    next one rescaled by the ratio observed; the largest count that fitted wins."""
+    `target` tokens, among the numbers `allowed` accepts. A few real counts: the first at a
+    typical characters-per-token guess, each next one rescaled by the ratio observed; the
+    largest count that fitted wins."""
     ordered = lines[::-1] if from_end else lines
     cumulative = [0]
-    limit = target * CHARS_PER_TOKEN
+    limit = target * MAX_CHARS_PER_TOKEN  # longer text cannot fit: never counted
     for line in ordered:
         if cumulative[-1] + len(line) + 1 > limit:
             break
@@ -74,6 +77,8 @@ def fit_lines(
     wanted = target * chars_per_token * 0.99
     for _ in range(FIT_ROUNDS):
         keep = min(available, max(0, bisect.bisect_right(cumulative, wanted) - 1))
+        while keep > 0 and not allowed(keep):
+            keep -= 1
         if keep in tried or keep <= best:
             break
         tried.add(keep)
@@ -92,20 +97,25 @@ def cut_prefix(
     text: str, target: int, count: Callable[[str], int], snap: int, chars_per_token: float = 4.0
 ) -> tuple[str, int]:
     """The longest tail of `text` made of whole lines (the cursor's line always kept from its
-    start) within `target` tokens, its first line snapped forward to a multiple of `snap`; and
-    the number of that first line."""
+    start) within `target` tokens, starting on a line whose number is a multiple of `snap`
+    (or on the first line); and the number of that line. The snap keeps the start still
+    while one types, and the text counted is the text returned, so its count is remembered."""
     lines = text.split("\n")
     last = len(lines) - 1
-    kept = fit_lines(lines, target, count, from_end=True, chars_per_token=chars_per_token)
-    first = len(lines) - kept
-    if 0 < first and snap > 1 and first % snap:
-        first += snap - first % snap
-    if first > last:
+    kept = fit_lines(
+        lines,
+        target,
+        count,
+        from_end=True,
+        chars_per_token=chars_per_token,
+        allowed=lambda keep: keep == len(lines) or snap <= 1 or (len(lines) - keep) % snap == 0,
+    )
+    if kept == 0:
         partial = lines[last]
         while partial and count(partial) > target:  # one line over budget: keep its end
             partial = partial[len(partial) // 4 + 1 :]
         return partial, last
-    return "\n".join(lines[first:]), first
+    return "\n".join(lines[len(lines) - kept :]), len(lines) - kept
 
 
 def cut_suffix(
@@ -116,13 +126,18 @@ def cut_suffix(
     first_line: int,
     chars_per_token: float = 4.0,
 ) -> tuple[str, int]:
-    """The longest head of `text` made of whole lines within `target` tokens, its end snapped
-    back so the next line's absolute number (`first_line` + lines kept) is a multiple of
-    `snap`; returns the text and the number of lines kept."""
+    """The longest head of `text` made of whole lines within `target` tokens, ending before a
+    line whose absolute number (`first_line` + lines kept) is a multiple of `snap` (or at the
+    end); returns the text and the number of lines kept."""
     lines = text.split("\n")
-    kept = fit_lines(lines, target, count, from_end=False, chars_per_token=chars_per_token)
-    if kept < len(lines) and snap > 1 and kept > 0:
-        kept = max(0, kept - (first_line + kept) % snap)
+    kept = fit_lines(
+        lines,
+        target,
+        count,
+        from_end=False,
+        chars_per_token=chars_per_token,
+        allowed=lambda keep: keep == len(lines) or snap <= 1 or (first_line + keep) % snap == 0,
+    )
     return "\n".join(lines[:kept]), kept
 
 

@@ -19,6 +19,9 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 CACHE_ENTRIES = 4096
+# A generous bound on the characters one token covers in code. It only decides what is not
+# worth counting (text that cannot fit); the budget itself is always checked by real counts.
+MAX_CHARS_PER_TOKEN = 16
 CONFIRMATIONS = 3  # whole counts compared with segment sums before trusting the sums
 
 

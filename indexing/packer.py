@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from indexing.counting import MAX_CHARS_PER_TOKEN
 from indexing.ranking import SHARES, PackingShares
 from indexing.retrieval import Candidate
 
@@ -74,8 +75,12 @@ def pack(
         touching = [s for s in taken if candidate.start_line <= s.end + 1 and end >= s.start - 1]
         start = min([candidate.start_line, *(s.start for s in touching)])
         stop = max([end, *(s.end for s in touching)])
-        tokens = cost(relative(candidate.path), snippet(lines, start, stop))
-        delta = tokens - sum(s.tokens for s in touching)
+        text = snippet(lines, start, stop)
+        already = sum(s.tokens for s in touching)
+        if used + len(text) / MAX_CHARS_PER_TOKEN - already > budget:
+            continue  # cannot fit whatever the tokenizer says: do not count it
+        tokens = cost(relative(candidate.path), text)
+        delta = tokens - already
         if used + delta > budget:
             continue
         used += delta

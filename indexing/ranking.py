@@ -38,7 +38,7 @@ class RankingWeights:
 
     # Similar code.
     similar_files: int = 6  # candidate files picked by BM25 before windows are compared
-    similar_windows: int = 6
+    similar_windows: int = 16  # low scorers only fill what the better sources leave
     similar_min_jaccard: float = 0.12
     similar_full_jaccard: float = 0.5  # Jaccard at which the similarity factor reaches 1
     query_lines_before: int = 15

@@ -210,8 +210,7 @@ class CompletionRetriever:
             target = self._through_imports(cursor.path, symbols.language, imports, (name,))
             if target is not None:
                 path, definition = target
-                start, end, _ = definition_spans(definition, weights)[0]
-                result.append(Candidate(path, start, end, weights.imported_name, "definition:imported-name"))
+                result += self._spans(path, definition, weights.imported_name, "definition:imported-name")
         return result
 
     def _spans(self, path: str, definition: Definition, score: float, source: str) -> list[Candidate]:
@@ -360,6 +359,7 @@ class CompletionRetriever:
         files = list(dict.fromkeys([cursor.path, *files, *self.index.open_documents(), *recent]))
         scored: list[Candidate] = []
         query_first = max(0, cursor.line - weights.query_lines_before)
+        query_size = len(query)
         for path in files:
             for window in self._file_windows(path):
                 if (
@@ -368,7 +368,8 @@ class CompletionRetriever:
                     and window.start_line <= cursor.line + weights.query_lines_after
                 ):
                     continue  # the query's own lines
-                similarity = jaccard(query, window.tokens)
+                shared = len(query & window.tokens)  # Jaccard, inlined: this loop is hot
+                similarity = shared / (query_size + len(window.tokens) - shared) if shared else 0.0
                 if similarity >= weights.similar_min_jaccard:
                     factor = min(1.0, similarity / weights.similar_full_jaccard)
                     scored.append(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from indexing.tags import KEYWORDS
 
-WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]+")  # two characters or more
 WINDOW_LINES = 20
 WINDOW_STRIDE = 10  # WINDOW_LINES is a multiple of it
 # Identifiers in more than this share of files say nothing about which file is similar.
@@ -26,7 +26,7 @@ BM25_K1 = 1.2
 
 
 def tokens(text: str) -> set[str]:
-    return {word for word in WORD.findall(text) if len(word) > 1} - KEYWORDS
+    return set(WORD.findall(text)) - KEYWORDS
 
 
 def jaccard(a: AbstractSet[str], b: AbstractSet[str]) -> float:

@@ -21,7 +21,7 @@ from indexing.symbols import CONTAINER_KINDS, Definition, FileSymbols, Import
 
 MAX_SIGNATURE_CHARS = 400
 _IMPORT_KEY = ("import", "import.module", "import.name")
-IDENTIFIER = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*")
+IDENTIFIER = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]+")  # two characters or more
 # Words that are keywords in most of the indexed languages: never worth resolving.
 KEYWORDS = frozenset(
     """
@@ -92,15 +92,12 @@ def tags(
 
 def identifiers(source: bytes) -> frozenset[str]:
     """The identifier-like words of a text, keywords and one-letter names left out."""
-    return (
-        frozenset(word.decode("ascii") for word in set(IDENTIFIER.findall(source)) if len(word) > 1)
-        - KEYWORDS
-    )
+    return frozenset(word.decode("ascii") for word in set(IDENTIFIER.findall(source))) - KEYWORDS
 
 
 def identifier_counts(source: bytes) -> Counter[str]:
     """How often each of `identifiers(source)` occurs, so edits can update the set exactly."""
-    counts = Counter(word.decode("ascii") for word in IDENTIFIER.findall(source) if len(word) > 1)
+    counts = Counter(word.decode("ascii") for word in IDENTIFIER.findall(source))
     for keyword in KEYWORDS.intersection(counts):
         del counts[keyword]
     return counts
