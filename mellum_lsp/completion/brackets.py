@@ -2,13 +2,16 @@
 
 Not a parser: it works on the partial, often broken, text around the cursor where tree-sitter
 cannot say which bracket a closer belongs to. State is a stack whose entries are open brackets,
-open string delimiters and open comments.
+open string delimiters and open comments. Runs of characters that cannot change the state are
+skipped with one regular-expression match each, which keeps a whole-file prefix cheap to scan.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 PAIRS = {")": "(", "]": "[", "}": "{"}
@@ -16,26 +19,49 @@ _OPENERS = set(PAIRS.values())
 _HASH_COMMENT_LANGUAGES = {"python", "ruby", "bash", "yaml", "toml", "r", "perl", "elixir", "make", "cmake"}
 _BACKTICK_LANGUAGES = {"javascript", "typescript", "tsx", "go", "kotlin"}
 _NO_SINGLE_QUOTE_LANGUAGES = {"rust", "ocaml", "haskell"}
+_ONE_LINE_QUOTES = ('"', "'")
+
+
+def _run_of_chars_other_than(chars: str) -> re.Pattern[str]:
+    return re.compile(f"[^{re.escape(''.join(sorted(set(chars))))}]+")
 
 
 @dataclass(frozen=True)
 class Syntax:
-    """The comment and string delimiters of a language."""
+    """The comment and string delimiters of a language, and the skip patterns for each scanner state."""
 
     line_comment: str
     block_comment: tuple[str, str] | None
     quotes: tuple[str, ...]
+    skips: dict[str, re.Pattern[str]] = field(init=False, repr=False, compare=False)
 
-    @classmethod
-    def of(cls, language: str | None) -> Syntax:
+    def __post_init__(self) -> None:
+        starts = "()[]{}" + self.line_comment[0] + "".join(q[0] for q in self.quotes)
+        skips = {
+            "": _run_of_chars_other_than(starts + (self.block_comment[0][0] if self.block_comment else ""))
+        }
+        skips[self.line_comment] = _run_of_chars_other_than("\n")
+        if self.block_comment:
+            skips[self.block_comment[0]] = _run_of_chars_other_than(self.block_comment[1][0])
+        for quote in self.quotes:
+            skips[quote] = _run_of_chars_other_than("\\\n" + quote[0])
+        object.__setattr__(self, "skips", skips)
+
+    @staticmethod
+    def of(language: str | None) -> Syntax:
         """Delimiters for a tree-sitter language name (C-like defaults for the rest)."""
-        if language in _HASH_COMMENT_LANGUAGES:
-            quotes: tuple[str, ...] = ('"""', "'''", '"', "'") if language == "python" else ('"', "'")
-            return cls("#", None, quotes)
-        quotes = ('"',) if language in _NO_SINGLE_QUOTE_LANGUAGES else ('"', "'")
-        if language in _BACKTICK_LANGUAGES:
-            quotes += ("`",)
-        return cls("//", ("/*", "*/"), quotes)
+        return _syntax_of(language)
+
+
+@functools.cache
+def _syntax_of(language: str | None) -> Syntax:
+    if language in _HASH_COMMENT_LANGUAGES:
+        quotes: tuple[str, ...] = ('"""', "'''", '"', "'") if language == "python" else ('"', "'")
+        return Syntax("#", None, quotes)
+    quotes = ('"',) if language in _NO_SINGLE_QUOTE_LANGUAGES else ('"', "'")
+    if language in _BACKTICK_LANGUAGES:
+        quotes += ("`",)
+    return Syntax("//", ("/*", "*/"), quotes)
 
 
 @dataclass(frozen=True)
@@ -61,10 +87,14 @@ def scan(text: str, stack: list[str], syntax: Syntax) -> Iterator[Event]:
     i = 0
     while i < len(text):
         top = stack[-1] if stack else None
+        state = top if top is not None and top not in _OPENERS else ""
+        skipped = syntax.skips[state].match(text, i)
+        if skipped:
+            i = skipped.end()
+            continue
         ch = text[i]
         if top == syntax.line_comment:
-            if ch == "\n":
-                stack.pop()
+            stack.pop()  # the newline that ends the comment
             i += 1
         elif syntax.block_comment and top == syntax.block_comment[0]:
             if text.startswith(syntax.block_comment[1], i):
@@ -82,7 +112,7 @@ def scan(text: str, stack: list[str], syntax: Syntax) -> Iterator[Event]:
                 stack.pop()
                 i += len(top)
             else:
-                if ch == "\n" and top in ('"', "'"):
+                if ch == "\n" and top in _ONE_LINE_QUOTES:
                     yield Event(i, top, "unterminated")
                     stack.pop()
                     floor = min(floor, len(stack))
