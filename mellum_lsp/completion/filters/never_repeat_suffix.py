@@ -14,11 +14,8 @@ from mellum_lsp.completion.candidate import Candidate, FilterContext
 
 def apply(candidate: Candidate, ctx: FilterContext) -> Candidate | None:
     """The candidate without a repeat of the suffix; None when all of it is a repeat."""
-    text = _without_line_tail(candidate.text, ctx.line_suffix.strip())
-    text = _before_repeated_line(text, ctx)
-    if text is None:
-        return None
-    return replace(candidate, text=text)
+    trimmed = _before_repeated_line(_without_line_tail(candidate.text, ctx.line_suffix.strip()), ctx)
+    return None if trimmed is None else replace(candidate, text=trimmed)
 
 
 def _without_line_tail(text: str, rest_of_line: str) -> str:
