@@ -8,10 +8,9 @@ from typing import Any
 
 import click
 
-from mellum_lsp.commands.console import open_session
+from mellum_lsp.commands.console import one_line_errors, open_session
 from mellum_lsp.commands.options import build_configuration, settings_options
 from mellum_lsp.features.chat import ChatFeature
-from mellum_lsp.session import ModelUnavailable
 
 
 @click.command()
@@ -27,15 +26,11 @@ from mellum_lsp.session import ModelUnavailable
 def chat(question: str, root: Path, **settings: Any) -> None:
     """Ask QUESTION about the repository at --root; the answer streams to stdout, figures to stderr."""
     session = open_session(root, build_configuration([root], settings))
-    try:
+    with one_line_errors(session):
         job = ChatFeature(session).start(
             [{"role": "user", "content": question}], on_delta=lambda d: click.echo(d, nl=False)
         )
         result = job.future.result()
-    except (ModelUnavailable, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        session.close()
     click.echo()
     click.echo(
         f"[{result.finish_reason}; {result.prompt_tokens} prompt tokens, {result.new_tokens} new tokens, "

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from mellum_lsp.commands.console import document_for, open_session
+from mellum_lsp.commands.console import document_for, one_line_errors, open_session
 from mellum_lsp.commands.options import build_configuration, settings_options
 from mellum_lsp.completion.request import CompletionRequest
 from mellum_lsp.features.inline_completion import InlineCompletionFeature
@@ -35,7 +35,7 @@ def complete(location: Location, root: Path | None, as_json: bool, **settings: A
         raise click.BadParameter(str(exc), param_hint="FILE:LINE:COL") from None
     root = root or location.path.resolve().parent
     session = open_session(root, build_configuration([root], settings))
-    try:
+    with one_line_errors(session):
         document = document_for(session, location.path)
         offset = location.offset_in(document.source)
         session.wait_for_model()
@@ -44,12 +44,6 @@ def complete(location: Location, root: Path | None, as_json: bool, **settings: A
             uri=document.uri, path=location.path.resolve(), text=document.source, offset=offset, invoked=True
         )
         suggestion = asyncio.run(InlineCompletionFeature(session).suggest(request))
-    except Exception as exc:
-        if isinstance(exc, click.ClickException):
-            raise
-        raise click.ClickException(str(exc)) from None
-    finally:
-        session.close()
     if as_json:
         payload = {
             "text": suggestion.text if suggestion else "",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +13,9 @@ from lsprotocol import types
 from pygls.workspace import TextDocument, Workspace
 
 from mellum_lsp.config import Configuration
-from mellum_lsp.session import Session
+from mellum_lsp.session import NotReady, Session
+
+log = logging.getLogger(__name__)
 
 
 class ConsoleProgress:
@@ -57,3 +62,18 @@ def document_for(session: Session, path: Path) -> TextDocument:
     session.workspace.put_text_document(types.TextDocumentItem(uri=uri, language_id="", version=0, text=text))
     session.documents.opened(uri, text)
     return session.workspace.get_text_document(uri)
+
+
+@contextmanager
+def one_line_errors(session: Session) -> Iterator[None]:
+    """End a terminal command with a one-line reason on failure (the traceback too if it is a bug); close the session."""
+    try:
+        yield
+    except click.ClickException:
+        raise
+    except Exception as exc:
+        if not isinstance(exc, NotReady | ValueError | OSError):
+            log.exception("unexpected failure")
+        raise click.ClickException(str(exc)) from None
+    finally:
+        session.close()
