@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest_asyncio
 from lsprotocol import types
+from pygls.protocol import default_converter
 from pygls.workspace import Workspace
 
 from mellum_lsp.commands.console import ConsoleNotifier
@@ -118,6 +119,8 @@ async def test_completion_list_fallback_and_its_switch(feature, tmp_path):
     item = result.items[0]
     assert item.label == "name.title()"
     assert item.text_edit is not None and item.text_edit.new_text == "name.title()"
+    wire = default_converter().unstructure(result, types.CompletionList)
+    assert wire["items"][0]["textEdit"]["newText"] == "name.title()"
     feature.session.config.set_layer(Layer.CLIENT_SETTINGS, {"completion.enable_completion_items": False})
     assert await feature.completion(params) is None
 
