@@ -7,7 +7,7 @@ kept per thread because a tree-sitter parser must not be used by two threads at 
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from pathlib import PurePath
 
 from tree_sitter import Node, Parser, Tree
@@ -35,6 +35,7 @@ _EXTENSIONS: dict[str, str] = {
 _LANGUAGE_IDS: dict[str, str] = {**languages.LANGUAGE_IDS, "shellscript": "bash"}
 
 _local = threading.local()
+_TREES_KEPT = 4
 
 
 def language_for(path: str, language_id: str | None = None) -> str | None:
@@ -60,9 +61,24 @@ def parser_for(language: str | None) -> Parser | None:
 
 
 def parse(text: str, language: str | None) -> Tree | None:
-    """The syntax tree of `text`, or None without a grammar."""
+    """The syntax tree of `text`, or None without a grammar.
+
+    The last few trees are kept per thread: one completion parses the same document for the
+    shape decision before decoding and for the filters after it.
+    """
     parser = parser_for(language)
-    return None if parser is None else parser.parse(text.encode("utf-8"))
+    if parser is None:
+        return None
+    trees: OrderedDict[tuple[str, str], Tree] = _local.__dict__.setdefault("trees", OrderedDict())
+    key = (language or "", text)
+    tree = trees.get(key)
+    if tree is None:
+        tree = trees[key] = parser.parse(text.encode("utf-8"))
+        if len(trees) > _TREES_KEPT:
+            trees.popitem(last=False)
+    else:
+        trees.move_to_end(key)
+    return tree
 
 
 def parses(text: str, language: str | None) -> bool | None:
