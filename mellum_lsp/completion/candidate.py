@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 from mellum_lsp.completion import syntax
@@ -17,7 +17,7 @@ class Candidate:
 
 @dataclass
 class FilterContext:
-    """The document split at the cursor, plus what filters derive from it (computed once, lazily).
+    """The document split at the cursor, plus what filters derive from it (computed lazily, once).
 
     `language` is a tree-sitter language name, or None when no grammar applies; filters that need a
     parse then fall back to text rules or pass the candidate through.
@@ -27,7 +27,6 @@ class FilterContext:
     suffix: str
     language: str | None = None
     multiline: bool = False
-    _parse_memo: dict[str, bool | None] = field(default_factory=dict, repr=False)
 
     @cached_property
     def line_prefix(self) -> str:
@@ -47,6 +46,4 @@ class FilterContext:
 
     def parses(self, inserted: str) -> bool | None:
         """Whether the document with `inserted` at the cursor parses without errors (None: no grammar)."""
-        if inserted not in self._parse_memo:
-            self._parse_memo[inserted] = syntax.parses(self.prefix + inserted + self.suffix, self.language)
-        return self._parse_memo[inserted]
+        return syntax.parses(self.prefix + inserted + self.suffix, self.language)
