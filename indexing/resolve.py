@@ -93,7 +93,7 @@ class ModuleResolver:
             found = self._by_suffix(relative + ".py") or self._by_suffix(relative + "/__init__.py")
             if name and name != "*":
                 found += self._by_suffix(f"{relative}/{name}.py")
-        return found
+        return list(dict.fromkeys(found))
 
     def _javascript(self, from_path: str, specifier: str) -> list[str]:
         if not specifier.startswith("."):
