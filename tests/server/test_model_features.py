@@ -16,7 +16,7 @@ import pytest_asyncio
 from lsp_harness import initialize, start, wait_until
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
-from pygls.workspace import TextDocument
+from pygls.workspace import PositionCodec, TextDocument
 
 pytest.importorskip("model.engine")
 
@@ -50,9 +50,10 @@ async def model_client(tmp_path, tiny_checkpoint, repo):
     await client.stop()
 
 
-async def ready(client, repo: Path, **chat: Any) -> str:
+async def ready(client, repo: Path, *, encoding: str = "utf-16", **chat: Any) -> str:
     """Initialize, open app.py, and wait for the model to load; returns the document URI."""
-    await initialize(client, repo, options=options(**chat))
+    result = await initialize(client, repo, options=options(**chat), encodings=[encoding])
+    assert result.capabilities.position_encoding == encoding
     uri = (repo / "app.py").as_uri()
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
@@ -134,9 +135,9 @@ async def test_cancel_stops_the_chat_within_one_decode_step(model_client):
     assert decode_steps < 3000
 
 
-def apply_edits(text: str, edits: list[types.TextEdit]) -> str:
-    """Apply edits as an editor does, in UTF-16 positions, last first."""
-    doc = TextDocument("file:///x", text)
+def apply_edits(text: str, edits: list[types.TextEdit], encoding: str = "utf-16") -> str:
+    """Apply edits as an editor does, in the negotiated position encoding, last first."""
+    doc = TextDocument("file:///x", text, position_codec=PositionCodec(types.PositionEncodingKind(encoding)))
     spans = sorted(
         (
             (doc.offset_at_position(e.range.start), doc.offset_at_position(e.range.end), e.new_text)
@@ -149,9 +150,12 @@ def apply_edits(text: str, edits: list[types.TextEdit]) -> str:
     return text
 
 
-async def test_rewrite_code_action_resolves_to_an_edit_that_applies_cleanly(model_client):
-    uri = await ready(model_client, model_client.repo)
-    # An incremental change after the emoji, in UTF-16 units: '😀' counts 2.
+@pytest.mark.parametrize(("encoding", "after_emoji"), [("utf-16", 11), ("utf-8", 13)])
+async def test_rewrite_code_action_resolves_to_an_edit_that_applies_cleanly(
+    model_client, encoding, after_emoji
+):
+    uri = await ready(model_client, model_client.repo, encoding=encoding)
+    # An incremental change right after the emoji, which is 2 UTF-16 units and 4 UTF-8 bytes.
     text = SOURCE.replace("'😀 漢字'", "'😀! 漢字'")
     model_client.text_document_did_change(
         types.DidChangeTextDocumentParams(
@@ -159,13 +163,23 @@ async def test_rewrite_code_action_resolves_to_an_edit_that_applies_cleanly(mode
             content_changes=[
                 types.TextDocumentContentChangePartial(
                     range=types.Range(
-                        start=types.Position(line=1, character=11), end=types.Position(line=1, character=11)
+                        start=types.Position(line=1, character=after_emoji),
+                        end=types.Position(line=1, character=after_emoji),
                     ),
                     text="!",
                 )
             ],
         )
     )
+    # The server put the "!" where the client did: the completion prompt splits there.
+    await index_ready(model_client)
+    cursor = {"line": 1, "character": after_emoji + 1}
+    context = await model_client.protocol.send_request_async(
+        "mellum/context", {"textDocument": {"uri": uri}, "position": cursor}
+    )
+    prefix = context.prompt.split("<fim_prefix>")[1].split("<fim_middle>")[0]
+    suffix = context.prompt.split("<fim_suffix>")[1].split("<fim_prefix>")[0]
+    assert prefix.endswith("s = '😀!") and suffix.startswith(" 漢字' + name")
     selection = types.Range(
         start=types.Position(line=1, character=4), end=types.Position(line=2, character=12)
     )
@@ -181,7 +195,7 @@ async def test_rewrite_code_action_resolves_to_an_edit_that_applies_cleanly(mode
     rewrite.data["instruction"] = "Rename s to greeting."
     resolved = await model_client.code_action_resolve_async(rewrite)
     edits = resolved.edit.changes[uri]
-    new_text = apply_edits(text, edits)
+    new_text = apply_edits(text, edits, encoding)
     old_lines, new_lines = text.split("\n"), new_text.split("\n")
     assert old_lines[0] == new_lines[0]  # the line above the selected lines is untouched
     assert old_lines[-5:] == new_lines[-5:]  # and so is everything below them
@@ -247,13 +261,18 @@ async def test_next_edit_returns_edits_near_the_cursor(model_client):
         )
 
 
+async def index_ready(client) -> None:
+    for _ in range(600):
+        status = await client.protocol.send_request_async("mellum/status", {})
+        if status.indexing.ready:
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError("the index was not built")
+
+
 async def test_context_shows_the_prompt_and_its_pieces(model_client):
     uri = await ready(model_client, model_client.repo)
-    for _ in range(100):
-        status = await model_client.protocol.send_request_async("mellum/status", {})
-        if status.indexing.ready:
-            break
-        await asyncio.sleep(0.1)
+    await index_ready(model_client)
     result = await model_client.protocol.send_request_async(
         "mellum/context",
         {"textDocument": {"uri": uri}, "position": {"line": 6, "character": 4}, "budget": 512},
