@@ -59,34 +59,42 @@ def windows(lines: list[str], size: int = WINDOW_LINES, stride: int = WINDOW_STR
 
 
 class FileTermIndex:
-    """Identifier -> files inverted index, scored with BM25 over per-file identifier sets."""
+    """Identifier -> files inverted index, scored with BM25 over per-file identifier sets.
+
+    Most identifiers occur in one file only, so a posting is that file's path until a second
+    file shares it, and only then a set: a third of the memory of sets everywhere.
+    """
 
     def __init__(self) -> None:
-        self._postings: dict[str, set[str]] = {}
+        self._postings: dict[str, str | set[str]] = {}
         self._terms: dict[str, frozenset[str]] = {}
-
-    def __len__(self) -> int:
-        return len(self._terms)
 
     def set_file(self, path: str, terms: frozenset[str]) -> None:
         old = self._terms.get(path, frozenset())
         if old is terms:  # an edit that did not change the file's identifiers
             return
+        postings = self._postings
         for term in old - terms:
-            postings = self._postings[term]
-            postings.discard(path)
-            if not postings:
-                del self._postings[term]
+            files = postings[term]
+            if isinstance(files, str):
+                del postings[term]
+            else:
+                files.discard(path)
+                if len(files) == 1:
+                    postings[term] = next(iter(files))
         for term in terms - old:
-            self._postings.setdefault(term, set()).add(path)
+            files = postings.get(term)
+            if files is None:
+                postings[term] = path
+            elif isinstance(files, str):
+                postings[term] = {files, path}
+            else:
+                files.add(path)
         self._terms[path] = terms
 
     def remove_file(self, path: str) -> None:
         self.set_file(path, frozenset())
         del self._terms[path]
-
-    def document_frequency(self, term: str) -> int:
-        return len(self._postings.get(term, ()))
 
     def best_files(
         self, query: Iterable[str], limit: int, exclude: str | None = None
@@ -98,11 +106,15 @@ class FileTermIndex:
         cutoff = max(2, int(total * MAX_DOCUMENT_SHARE))
         scores: dict[str, float] = {}
         for term in set(query):
-            postings = self._postings.get(term)
-            if not postings or len(postings) > cutoff:
+            files = self._postings.get(term)
+            if files is None:
                 continue
-            idf = math.log(1 + (total - len(postings) + 0.5) / (len(postings) + 0.5))
-            for path in postings:
+            if isinstance(files, str):
+                files = (files,)
+            if len(files) > cutoff:
+                continue
+            idf = math.log(1 + (total - len(files) + 0.5) / (len(files) + 0.5))
+            for path in files:
                 scores[path] = scores.get(path, 0.0) + idf
         scores.pop(exclude, None)  # type: ignore[arg-type]
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]

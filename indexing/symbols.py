@@ -6,6 +6,7 @@ index updated incrementally must equal one built fresh.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +82,6 @@ class FileSymbols:
             language=data["language"],
             definitions=tuple(Definition(*row) for row in data["definitions"]),
             imports=tuple(Import(*row) for row in data["imports"]),
-            identifiers=frozenset(data["identifiers"]),
+            identifiers=frozenset(map(sys.intern, data["identifiers"])),  # shared across files
             line_count=data["line_count"],
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections import Counter
 from collections.abc import Sequence
 
@@ -92,7 +93,8 @@ def tags(
 
 def identifiers(source: bytes) -> frozenset[str]:
     """The identifier-like words of a text, keywords and one-letter names left out."""
-    return frozenset(word.decode("ascii") for word in set(IDENTIFIER.findall(source))) - KEYWORDS
+    words = frozenset(sys.intern(word.decode("ascii")) for word in set(IDENTIFIER.findall(source)))
+    return words - KEYWORDS  # interned: files share one string per identifier
 
 
 def identifier_counts(source: bytes) -> Counter[str]:
