@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lsprotocol import types
+
 from mellum_lsp.documents import uri_to_path
 from mellum_lsp.features.replies import fenced, language_id, offsets, parse_range
 from mellum_lsp.scheduler import Job, JobContext, Priority
@@ -109,14 +111,28 @@ class ChatFeature:
             if params.get("range") is not None:
                 start, end = offsets(document, parse_range(params["range"]))
                 selection = document.source[start:end] or None
-        token = params.get("partialResultToken")
+        return await self.answer(
+            params.get("messages", []),
+            open_file=open_file,
+            selection=selection,
+            token=params.get("partialResultToken"),
+        )
+
+    async def answer(
+        self,
+        messages: Sequence[dict[str, str]],
+        *,
+        open_file: tuple[Path, str] | None,
+        selection: str | None,
+        token: types.ProgressToken | None,
+        name: str = "chat",
+    ) -> dict[str, Any]:
+        """Generate, streaming each delta as ``$/progress {delta}`` for ``token``; the result is ``{content}``."""
         notifier = self.session.notifier
         on_delta = (
             (lambda delta: notifier.partial_result(token, {"delta": delta})) if token is not None else None
         )
-        job = self.start(
-            params.get("messages", []), open_file=open_file, selection=selection, on_delta=on_delta
-        )
+        job = self.start(messages, open_file=open_file, selection=selection, on_delta=on_delta, name=name)
         result = await job.wait()
         return {"content": result.text, "finishReason": result.finish_reason}
 

@@ -17,8 +17,9 @@ from lsprotocol import types
 from pygls.workspace import TextDocument
 
 from mellum_lsp.documents import replacement_edit, uri_to_path
-from mellum_lsp.features.chat import CHAT_STOP, ChatFeature
-from mellum_lsp.features.replies import extract_code, fenced, language_id, offsets, parse_range, whole_lines
+from mellum_lsp.features.chat import ChatFeature
+from mellum_lsp.features.code_reply import generate_code
+from mellum_lsp.features.replies import fenced, language_id, offsets, parse_range, whole_lines
 from mellum_lsp.scheduler import Job, JobContext, Priority
 from mellum_lsp.session import LONG_SLOT, Session
 
@@ -98,29 +99,19 @@ class CodeActionFeature:
         region = text[line_start:line_end]
 
         def run(ctx: JobContext) -> str:
-            from model.prompts import chat_prompt
-
             # About 3 characters a token: the edit budget covers the code around the region, 2/3 of it before.
             context_chars = 3 * self.session.settings.edit.budget_tokens
             before = text[max(0, line_start - context_chars * 2 // 3) : line_start]
             after = text[line_end : line_end + context_chars // 3]
+            lang = language_id(str(path))
             user = (
-                f"File {path}. Code before the region:\n{fenced(before, language_id(str(path)))}\n"
-                f"Code after the region:\n{fenced(after, language_id(str(path)))}\n"
-                f"The region:\n{fenced(region, language_id(str(path)))}\n\nInstruction: {instruction}"
+                f"File {path}. Code before the region:\n{fenced(before, lang)}\n"
+                f"Code after the region:\n{fenced(after, lang)}\n"
+                f"The region:\n{fenced(region, lang)}\n\nInstruction: {instruction}"
             )
-            messages = [{"role": "system", "content": REWRITE_SYSTEM}, {"role": "user", "content": user}]
-            edit = self.session.settings.edit
-            result = self.session.generate(
-                ctx,
-                chat_prompt(messages) + "```" + language_id(str(path)) + "\n",
-                slot=LONG_SLOT,
-                max_new_tokens=max(edit.max_new_tokens, 2 * self.session.engine().tokenizer.count(region)),
-                stop=("\n```", *CHAT_STOP),
-                draft="lookup",
-                lookup_text=region,
+            return generate_code(
+                self.session, ctx, system=REWRITE_SYSTEM, user=user, original=region, path=str(path)
             )
-            return extract_code(result.text)
 
         return self.session.submit(run, name="rewrite", priority=Priority.EDIT, slot=LONG_SLOT)
 
@@ -171,20 +162,13 @@ class CodeActionFeature:
             f"The flagged code in {path}:\n{fenced(text[line_start:line_end], language_id(path))}\n\n"
             f"Around it:\n{fenced(around, language_id(path))}"
         )
-        token = args.get("partialResultToken")
-        notifier = self.session.notifier
-        on_delta = (
-            (lambda delta: notifier.partial_result(token, {"delta": delta})) if token is not None else None
-        )
-        job = self.chat.start(
+        return await self.chat.answer(
             [{"role": "user", "content": question}],
             open_file=(Path(path), text),
             selection=text[line_start:line_end],
-            on_delta=on_delta,
+            token=args.get("partialResultToken"),
             name="explain",
         )
-        result = await job.wait()
-        return {"content": result.text, "finishReason": result.finish_reason}
 
 
 def _plain(value: Any) -> Any:

@@ -14,8 +14,8 @@ from typing import Any
 
 from mellum_lsp.config import Settings
 from mellum_lsp.documents import DocumentChange, changed_region, client_range, replacement_edit, uri_to_path
-from mellum_lsp.features.chat import CHAT_STOP
-from mellum_lsp.features.replies import extract_code, fenced, language_id, parse_position
+from mellum_lsp.features.code_reply import generate_code
+from mellum_lsp.features.replies import fenced, language_id, parse_position
 from mellum_lsp.scheduler import JobContext, Priority
 from mellum_lsp.session import LONG_SLOT, Session
 
@@ -77,26 +77,11 @@ class NextEditFeature:
         recent = self.describe_recent()
 
         def run(ctx: JobContext) -> str:
-            from model.prompts import chat_prompt
-
             user = (
                 f"Recent edits (file:line, removed, inserted):\n{recent}\n\n"
                 f"Code around the cursor in {path}:\n{fenced(region, language_id(path))}"
             )
-            prompt = chat_prompt([{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}])
-            settings = self.session.settings.edit
-            result = self.session.generate(
-                ctx,
-                prompt + "```" + language_id(path) + "\n",
-                slot=LONG_SLOT,
-                max_new_tokens=max(
-                    settings.max_new_tokens, 2 * self.session.engine().tokenizer.count(region)
-                ),
-                stop=("\n```", *CHAT_STOP),
-                draft="lookup",
-                lookup_text=region,
-            )
-            return extract_code(result.text)
+            return generate_code(self.session, ctx, system=SYSTEM, user=user, original=region, path=path)
 
         job = self.session.submit(
             run,

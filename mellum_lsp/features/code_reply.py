@@ -1,0 +1,33 @@
+"""One generation that answers with code replacing a region: rewrites, fixes and next-edit predictions.
+
+The prompt opens the reply's fenced block itself, so the model starts writing code at once and the
+closing fence stops it. The answer mostly repeats the original region, so decoding drafts from it
+(prompt-lookup); the length allowance grows with the region.
+"""
+
+from __future__ import annotations
+
+from mellum_lsp.features.chat import CHAT_STOP
+from mellum_lsp.features.replies import extract_code, language_id
+from mellum_lsp.scheduler import JobContext
+from mellum_lsp.session import LONG_SLOT, Session
+
+
+def generate_code(
+    session: Session, ctx: JobContext, *, system: str, user: str, original: str, path: str
+) -> str:
+    """Run inside a job: the code the model writes for ``original``, read out of its fenced reply."""
+    from model.prompts import chat_prompt
+
+    prompt = chat_prompt([{"role": "system", "content": system}, {"role": "user", "content": user}])
+    settings = session.settings.edit
+    result = session.generate(
+        ctx,
+        prompt + "```" + language_id(path) + "\n",
+        slot=LONG_SLOT,
+        max_new_tokens=max(settings.max_new_tokens, 2 * session.engine().tokenizer.count(original)),
+        stop=("\n```", *CHAT_STOP),
+        draft="lookup",
+        lookup_text=original,
+    )
+    return extract_code(result.text)
