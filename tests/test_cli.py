@@ -111,7 +111,6 @@ def test_location_offsets_are_one_based_characters():
 
 
 def test_chat_streams_an_answer_through_the_server_code(tmp_path, tiny_checkpoint):
-    pytest.importorskip("model.engine")
     (tmp_path / "repo").mkdir()
     (tmp_path / "repo" / "app.py").write_text("def add(a, b):\n    return a + b\n")
     result = run_cli(
@@ -131,7 +130,6 @@ def test_chat_streams_an_answer_through_the_server_code(tmp_path, tiny_checkpoin
 
 
 def test_complete_prints_json_with_timings(tmp_path, tiny_checkpoint):
-    pytest.importorskip("model.engine")
     source = tmp_path / "app.py"
     source.write_text("def add(a, b):\n    return \n")
     result = run_cli(

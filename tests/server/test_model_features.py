@@ -18,8 +18,6 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pygls.workspace import PositionCodec, TextDocument
 
-pytest.importorskip("model.engine")
-
 SOURCE = "def greet(name):\n    s = '😀 漢字' + name\n    return s\n\n\ndef add(a, b):\n    return a + b\n"
 
 
