@@ -12,7 +12,9 @@ from mellum_lsp.commands.bench import bench
 from mellum_lsp.commands.chat import chat
 from mellum_lsp.commands.complete import complete
 from mellum_lsp.commands.context import context
+from mellum_lsp.commands.model_tools import check, evaluate, info
 from mellum_lsp.commands.serve import serve
+from mellum_lsp.commands.train import train
 
 
 class OneLineErrors(click.Group):
@@ -40,4 +42,8 @@ main.add_command(serve)
 main.add_command(complete)
 main.add_command(chat)
 main.add_command(context)
+main.add_command(info)
+main.add_command(check)
+main.add_command(evaluate)
+main.add_command(train)
 main.add_command(bench)

@@ -23,12 +23,12 @@ def describe(directory: Path) -> dict[str, Any]:
         model = Mellum(cfg)
     total, active = model.param_counts()
     try:
-        names = set(shard_map(directory))
-        weights = True
+        names = set(shard_map(directory)) if directory.is_dir() else set()
+        weights = bool(names)
     except CheckpointError:
         names, weights = set(), False
     try:
-        special = Tokenizer.from_dir(directory).special
+        special = Tokenizer.from_dir(directory).special if directory.is_dir() else {}
     except TokenizerError:
         special = {}
     return {

@@ -9,6 +9,7 @@ import click
 
 from mellum_lsp.benchmarks.index import index
 from mellum_lsp.benchmarks.lsp import lsp
+from mellum_lsp.benchmarks.model import bench_model
 
 
 @click.group()
@@ -18,3 +19,4 @@ def bench() -> None:
 
 bench.add_command(index)
 bench.add_command(lsp)
+bench.add_command(bench_model)

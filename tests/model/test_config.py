@@ -59,3 +59,16 @@ def test_round_trip_through_to_dict():
 def test_unrunnable_config_names_the_key(change, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         ModelConfig.from_dict({**tiny_config(512), **change})
+
+
+def test_info_on_the_real_12b_config_alone():
+    """From config.json only (meta device): ~12.15B total and ~2.5B active parameters."""
+    from model.benchmark import REAL_CONFIG
+    from model.inspect import describe
+
+    report = describe(REAL_CONFIG)
+    assert abs(report["total_params"] - 12.15e9) < 0.01e9
+    assert abs(report["active_params"] - 2.5e9) < 0.1e9
+    assert report["weights_present"] is False and report["mtp_weights_present"] is False
+    assert report["rope"]["full_attention"]["rope_type"] == "yarn"
+    assert report["kv_cache_bytes_bf16"]["128K"] < 2 * 2**30  # sliding layers hold only their window

@@ -1,0 +1,174 @@
+"""`bench model`: this engine against transformers on the same checkpoint, and against itself.
+
+Every figure is a ratio of two runs in the same process, interleaved and repeated (median), because the
+machines are shared and noisy; absolute numbers are printed beside them for scale.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .check import _prompt
+from .config import ModelConfig
+from .engine import Engine, GenerationParams
+from .inspect import kv_cache_bytes
+from .prompts import fim_prompt
+from .random_checkpoint import tiny_config, write_random_checkpoint
+
+NEW_TOKENS = 64
+# The released 12B config (no weights): for memory figures and `info` without a download.
+REAL_CONFIG = Path(__file__).with_name("configs") / "mellum2-12b-a2.5b.json"
+
+
+def _median_time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def _plain(engine: Engine, ids: list[int], draft: str = "none", **kw) -> Any:
+    engine.slots[0].truncate(0)  # cold: no reuse between repeats
+    return engine.generate(ids, GenerationParams(max_new_tokens=NEW_TOKENS, draft=draft, **kw))  # type: ignore[arg-type]
+
+
+def decode_vs_transformers(directory: Path, prompt_lengths=(100, 2000), repeats: int = 3) -> dict[str, Any]:
+    """Decode tokens/s at batch 1 after prompts of each length; prefill tokens/s too."""
+    from transformers import MellumForCausalLM
+
+    engine = Engine.load(str(directory), slots=1)
+    engine.stop_ids = frozenset()  # always decode the full 64 tokens, as generate(min_new_tokens) does
+    hf = MellumForCausalLM.from_pretrained(str(directory), dtype=torch.float32).eval()
+    out: dict[str, Any] = {}
+    for n in prompt_lengths:
+        ids = _prompt(engine.tokenizer, n)
+        x = torch.tensor([ids])
+
+        def hf_gen(k: int, x: torch.Tensor = x) -> Any:
+            with torch.inference_mode():
+                return hf.generate(x, max_new_tokens=k, min_new_tokens=k, do_sample=False, pad_token_id=0)
+
+        hf_gen(2)  # warm-up
+        _plain(engine, ids)
+        hf_prefill, _ = _median_time(lambda: hf_gen(1), repeats)
+        hf_total, _ = _median_time(lambda: hf_gen(NEW_TOKENS), repeats)
+        ours_runs = [_plain(engine, ids) for _ in range(repeats)]
+        ours = statistics.median(r.total_s - r.ttft_s for r in ours_runs)
+        ours_prefill = statistics.median(r.ttft_s for r in ours_runs)
+        hf_decode_tps = (NEW_TOKENS - 1) / max(1e-9, hf_total - hf_prefill)
+        ours_tps = (NEW_TOKENS - 1) / ours
+        mtp = None
+        if engine.has_mtp:
+            runs = [_plain(engine, ids, draft="mtp") for _ in range(repeats)]
+            r = runs[0]
+            mtp_tps = (NEW_TOKENS - 1) / statistics.median(x.total_s - x.ttft_s for x in runs)
+            mtp = {"tok_s": round(mtp_tps, 1), "vs_transformers": round(mtp_tps / hf_decode_tps, 2),
+                   "identical_output": r.token_ids == ours_runs[0].token_ids,
+                   "acceptance": round(r.acceptance_rate, 3)}
+        out[f"prompt_{n}"] = {
+            "transformers_decode_tok_s": round(hf_decode_tps, 1),
+            "engine_decode_tok_s": round(ours_tps, 1),
+            "decode_speedup": round(ours_tps / hf_decode_tps, 2),
+            "transformers_prefill_tok_s": round(n / hf_prefill, 1),
+            "engine_prefill_tok_s": round(n / ours_prefill, 1),
+            "prefill_speedup": round(hf_prefill / ours_prefill, 2),
+            "engine_with_mtp": mtp,
+        }
+    return out
+
+
+def speculative_vs_plain(directory: Path, repeats: int = 3) -> dict[str, Any]:
+    """MTP drafting on completion prompts, and prompt lookup on an edit, each against plain decoding."""
+    engine = Engine.load(str(directory), slots=1)
+    source = Path(__file__).with_name("engine.py").read_text()
+    report: dict[str, Any] = {}
+    if engine.has_mtp:
+        prompts = [engine.tokenizer.encode(fim_prompt(repo="model", files=(), path="engine.py",
+                                                      prefix=source[: k], suffix=""))[-1500:]
+                   for k in (3000, 6000, 9000)]
+        plain = [min((_plain(engine, p) for _ in range(repeats)), key=lambda r: r.total_s) for p in prompts]
+        spec = [min((_plain(engine, p, draft="mtp") for _ in range(repeats)), key=lambda r: r.total_s) for p in prompts]
+        report["mtp"] = _compare(plain, spec)
+    # An edit: the model rewrites a region it has just been shown; drafts come from the original region.
+    region = source[source.index("class Slot") : source.index("class Engine")]
+    prompt = (f"<|im_start|>user\nRewrite this code unchanged.\n```python\n{region}```<|im_end|>\n"
+              f"<|im_start|>assistant\n```python\n")
+    ids = engine.tokenizer.encode(prompt)
+    plain = [min((_plain(engine, ids) for _ in range(repeats)), key=lambda r: r.total_s)]
+    spec = [min((_plain(engine, ids, draft="lookup", lookup_text=region) for _ in range(repeats)),
+                key=lambda r: r.total_s)]
+    report["lookup_edit"] = _compare(plain, spec)
+    return report
+
+
+def _compare(plain: list, spec: list) -> dict[str, Any]:
+    plain_s = sum(r.total_s - r.ttft_s for r in plain)
+    spec_s = sum(r.total_s - r.ttft_s for r in spec)
+    proposed = sum(r.draft_proposed for r in spec)
+    return {
+        "speedup": round(plain_s / spec_s, 2),
+        "identical_output": all(a.token_ids == b.token_ids for a, b in zip(plain, spec, strict=True)),
+        "acceptance": round(sum(r.draft_accepted for r in spec) / proposed, 3) if proposed else 0.0,
+        "tokens_per_step": round(sum(r.new_tokens for r in spec) / max(1, sum(r.decode_steps for r in spec)), 2),
+        "plain_decode_tok_s": round(sum(r.new_tokens for r in plain) / plain_s, 1),
+    }
+
+
+def ttft_after_keystroke(directory: Path, prompt_tokens: int = 4000, repeats: int = 3) -> dict[str, Any]:
+    """Time to first token after a one-character change at the end of a long prompt, vs the same prompt cold."""
+    engine = Engine.load(str(directory), slots=1)
+    ids = _prompt(engine.tokenizer, prompt_tokens)
+    text = engine.tokenizer.decode(ids)
+    params = GenerationParams(max_new_tokens=1, draft="none")
+    cold, warm = [], []
+    for i in range(repeats):
+        engine.slots[0].truncate(0)
+        cold.append(engine.generate(text, params).ttft_s)
+        warm_result = engine.generate(text + "abcdefgh"[i], params)
+        warm.append(warm_result.ttft_s)
+    return {"prompt_tokens": len(ids), "cold_ms": round(1000 * statistics.median(cold), 1),
+            "after_keystroke_ms": round(1000 * statistics.median(warm), 1),
+            "speedup": round(statistics.median(cold) / statistics.median(warm), 1),
+            "cached_tokens": warm_result.cached_tokens}
+
+
+def kv_memory_real_config() -> dict[str, Any]:
+    cfg = ModelConfig.from_file(REAL_CONFIG)
+    full_only = {f"{n // 1024}K": round(n * 2 * cfg.num_key_value_heads * cfg.head_dim * 2 * cfg.num_hidden_layers / 2**20)
+                 for n in (8192, 32768, 131072)}
+    return {
+        "bf16_MiB": {f"{n // 1024}K": round(kv_cache_bytes(cfg, n) / 2**20) for n in (8192, 32768, 131072)},
+        "if_every_layer_were_full_MiB": full_only,
+    }
+
+
+def run(model: str, repeats: int = 3, progress: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    from .engine import resolve_model
+
+    report: dict[str, Any] = {"threads": torch.get_num_threads()}
+    directory = resolve_model(model)
+    with tempfile.TemporaryDirectory() as tmp:
+        tiny = write_random_checkpoint(Path(tmp), tiny_config(8192, hidden_size=256, num_hidden_layers=8,
+                                       layer_types=["sliding_attention"] * 3 + ["full_attention"] + ["sliding_attention"] * 3 + ["full_attention"],
+                                       mlp_layer_types=["sparse"] * 8, sliding_window=256, num_local_experts=16,
+                                       num_experts_per_tok=4, moe_intermediate_size=96, head_dim=64),
+                                       tokenizer_dir=directory)
+        progress("decode vs transformers (random tiny config)")
+        report["random_config"] = decode_vs_transformers(tiny, repeats=repeats)
+    progress("decode vs transformers (default checkpoint)")
+    report["checkpoint"] = decode_vs_transformers(directory, repeats=repeats)
+    progress("speculative decoding vs plain")
+    report["speculative"] = speculative_vs_plain(directory, repeats=repeats)
+    progress("time to first token after a keystroke")
+    report["ttft_keystroke"] = ttft_after_keystroke(directory, repeats=repeats)
+    report["kv_cache_real_config"] = kv_memory_real_config()
+    return report
