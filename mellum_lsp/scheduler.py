@@ -6,7 +6,8 @@ urgent first (:class:`Priority`). A long job (a chat) calls :meth:`JobContext.sh
 between decode steps; that call first runs any more urgent job waiting for another *lane*
 (the engine's KV-cache slot), so an inline completion is answered while a chat is paused
 mid-answer, and then reports whether the long job itself was cancelled. Jobs on the same lane
-never nest, since they would overwrite the cache the paused job resumes from.
+never nest, since they would overwrite the cache the paused job resumes from, and an *exclusive*
+job (loading a model) never runs inside another: it waits until the worker is free.
 
 No torch here: the bookkeeping is tested alone.
 """
@@ -46,6 +47,7 @@ class Job(Generic[T]):
     key: Hashable | None
     fn: Callable[[JobContext], T]
     seq: int
+    exclusive: bool = False
     future: Future[T] = field(default_factory=Future)
     checks: int = 0  # should_stop calls so far: one per decode step
     checks_at_cancel: int | None = None
@@ -127,8 +129,12 @@ class Scheduler:
         lane: int,
         key: Hashable | None = None,
         supersede: bool = False,
+        exclusive: bool = False,
     ) -> Job[T]:
-        """Queue ``fn``; with ``supersede``, first cancel queued and running jobs with the same ``key``."""
+        """Queue ``fn``; with ``supersede``, first cancel queued and running jobs with the same ``key``.
+
+        An ``exclusive`` job never runs while another job is paused.
+        """
         with self._cond:
             if self._stopping:
                 raise RuntimeError("the model worker has stopped")
@@ -138,7 +144,7 @@ class Scheduler:
                         log.debug("job %s superseded by a newer one", old.name)
                         old.cancel()
                 self._queue = [j for j in self._queue if not j.cancelled]
-            job: Job[T] = Job(name, int(priority), lane, key, fn, next(self._seq))
+            job: Job[T] = Job(name, int(priority), lane, key, fn, next(self._seq), exclusive)
             self._queue.append(job)
             self._cond.notify()
         return job
@@ -166,7 +172,11 @@ class Scheduler:
         while True:
             with self._cond:
                 busy = {j.lane for j in self._active}
-                ready = [j for j in self._queue if j.priority < current.priority and j.lane not in busy]
+                ready = [
+                    j
+                    for j in self._queue
+                    if j.priority < current.priority and j.lane not in busy and not j.exclusive
+                ]
                 if not ready or self._stopping:
                     return
                 job = min(ready, key=_order)

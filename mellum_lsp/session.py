@@ -106,7 +106,9 @@ class Session:
         """(Re)load the configured model on the worker, reporting progress; problems go to the user."""
         self._model_ready.clear()
         self._engine_problem = "the model is loading"
-        return self.scheduler.submit(self._load, name="load model", priority=Priority.LOAD, lane=_LOAD_LANE)
+        return self.scheduler.submit(
+            self._load, name="load model", priority=Priority.LOAD, lane=_LOAD_LANE, exclusive=True
+        )
 
     def _load(self, ctx: JobContext) -> None:
         settings = self.settings.model

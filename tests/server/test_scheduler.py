@@ -157,3 +157,18 @@ def test_stop_cancels_queued_jobs():
     assert queued.future.cancelled() or queued.future.done()
     with pytest.raises(RuntimeError):
         s.submit(lambda ctx: None, name="late", priority=Priority.CHAT, lane=0)
+
+
+def test_an_exclusive_job_waits_for_the_paused_chat_to_finish(scheduler):
+    order: list[str] = []
+    started = threading.Event()
+    chat = scheduler.submit(
+        chat_loop(order, started, 50), name="chat", priority=Priority.CHAT, lane=CHAT_LANE
+    )
+    assert started.wait(5)
+    load = scheduler.submit(
+        lambda ctx: order.append("load"), name="load", priority=Priority.LOAD, lane=2, exclusive=True
+    )
+    chat.future.result(10)
+    load.future.result(5)
+    assert order == ["chat done", "load"]
