@@ -48,6 +48,7 @@ class RankingWeights:
 
     # Chat retrieval.
     chat_symbol: float = 1.0
+    chat_plain_word_factor: float = 0.4  # a lowercase word that names a definition may be just English
     chat_word: float = 0.6
     chat_similar: float = 0.5
     chat_selection: float = 1.2

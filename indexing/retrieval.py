@@ -421,17 +421,16 @@ class ChatRetriever:
         for name in sorted(identifiers):
             found = self.index.definitions_named(name)
             count = sum(len(d) for d in found.values())
+            # `parse_header`, `JSONDecoder`, `x.y`: code; `where`, `handle`: probably English.
+            code_like = (
+                "_" in name or name[1:] != name[1:].lower() or any(name in n and n != name for n in names)
+            )
+            weight = weights.chat_symbol * (1.0 if code_like else weights.chat_plain_word_factor)
             if 0 < count <= 2 * weights.max_name_candidates:
                 for path, definitions in sorted(found.items()):
                     for definition in definitions:
                         result += [
-                            Candidate(
-                                path,
-                                start,
-                                end,
-                                weights.chat_symbol * factor / math.sqrt(count),
-                                "chat:symbol",
-                            )
+                            Candidate(path, start, end, weight * factor / math.sqrt(count), "chat:symbol")
                             for start, end, factor in definition_spans(definition, weights)
                         ]
         words = {w for name in identifiers for w in subwords(name)}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
-from indexing.languages import language_for
+from indexing.languages import EXTENSIONS, language_for
 from indexing.settings import IndexSettings
 
 BINARY_SNIFF_BYTES = 8192
@@ -94,14 +94,16 @@ class Walker:
             self.log.warning("cannot read directory %s: %s", directory, error)
             return
         for entry in entries:
-            path = Path(entry.path)
             try:
+                is_dir = entry.is_dir()
+                if not is_dir and os.path.splitext(entry.name)[1].lower() not in EXTENSIONS:
+                    continue  # not a source file: nothing more to check (most of a tree's files)
+                path = Path(entry.path)
                 if entry.is_symlink() and not self._inside_workspace(path):
                     self.log.info("skipping %s: symlink out of the workspace", path)
                     continue
-                is_dir = entry.is_dir()
             except OSError as error:
-                self.log.warning("cannot stat %s: %s", path, error)
+                self.log.warning("cannot stat %s: %s", entry.path, error)
                 continue
             if self._ignored(root, path, is_dir):
                 continue

@@ -85,6 +85,7 @@ class WorkspaceIndex:
         parsed = reused = failed = 0
         upserts: dict[str, CachedFile] = {}
         seen: set[str] = set()
+        new_terms: list[tuple[str, frozenset[str]]] = []  # added to the term index in one pass
         for done, entry in enumerate(found, 1):
             key = entry.path.as_posix()
             seen.add(key)
@@ -93,7 +94,7 @@ class WorkspaceIndex:
                     continue
             hit = cached.get(key)
             if hit is not None and hit.size == entry.size and hit.mtime_ns == entry.mtime_ns:
-                self._store(IndexedFile(key, hit.symbols, hit.size, hit.mtime_ns, hit.digest))
+                self._store(IndexedFile(key, hit.symbols, hit.size, hit.mtime_ns, hit.digest), new_terms)
                 reused += 1
             else:
                 record = self._read(entry, hit)
@@ -102,7 +103,7 @@ class WorkspaceIndex:
                 else:
                     parsed += hit is None or hit.digest != record.digest
                     reused += hit is not None and hit.digest == record.digest
-                    self._store(record)
+                    self._store(record, new_terms)
                     upserts[key] = CachedFile(record.size, record.mtime_ns, record.digest, record.symbols)
             if len(upserts) >= PERSIST_BATCH:
                 self.cache.write(upserts, [])
@@ -111,6 +112,7 @@ class WorkspaceIndex:
             if progress and (done % PROGRESS_EVERY == 0 or done == total):
                 progress(done, total)
         with self._lock:
+            self.terms.add_files(new_terms)
             stale = [p for p in list(self._files) if p not in seen and p not in self._documents]
             for path in stale:
                 self._drop(path)
@@ -280,7 +282,9 @@ class WorkspaceIndex:
     def _store_document(self, key: str, document: OpenDocument) -> None:
         self._store(IndexedFile(key, document.symbols, len(document.data), 0, content_hash(document.data)))
 
-    def _store(self, record: IndexedFile) -> None:
+    def _store(
+        self, record: IndexedFile, terms_later: list[tuple[str, frozenset[str]]] | None = None
+    ) -> None:
         with self._lock:
             old = self._files.get(record.path)
             self._files[record.path] = record
@@ -292,7 +296,10 @@ class WorkspaceIndex:
                         definition
                     )
             self.resolver.add(record.path)
-            self.terms.set_file(record.path, record.symbols.identifiers)
+            if terms_later is None:
+                self.terms.set_file(record.path, record.symbols.identifiers)
+            else:
+                terms_later.append((record.path, record.symbols.identifiers))
             self._text_cache.pop(record.path, None)
 
     def _drop(self, key: str) -> None:

@@ -16,10 +16,10 @@ from __future__ import annotations
 import ast
 import json
 import logging
-import multiprocessing
 import random
-import resource
 import statistics
+import subprocess
+import sys
 import sysconfig
 import tempfile
 import time
@@ -56,25 +56,40 @@ def percentiles(values: list[float]) -> dict[str, float]:
     return {"p50_ms": round(statistics.median(ordered) * 1000, 2), "p95_ms": round(p95 * 1000, 2)}
 
 
-def _build_in_fresh_process(root: str, cache_dir: str) -> dict[str, Any]:
-    """Runs in a spawned process, so its peak RSS is the index's own."""
-    started = time.perf_counter()
-    index = WorkspaceIndex([Path(root)], cache_dir=Path(cache_dir), log=LOG)
-    index.build()
-    seconds = time.perf_counter() - started
-    stats = index.stats()
-    return {
-        "seconds": round(seconds, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "files": stats["files"],
-        "definitions": stats["definitions"],
-        **{k: stats["last_build"][k] for k in ("parsed", "reused")},
-    }
+# Run by a fresh interpreter that imports the index alone, so its peak RSS is the index's own
+# (a process forked or spawned from the CLI would carry the server's and the model's imports).
+BUILD_WORKER = """
+import json, resource, sys, time
+from pathlib import Path
+from indexing.workspace import WorkspaceIndex
+
+imported = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+started, cpu = time.perf_counter(), time.process_time()
+index = WorkspaceIndex([Path(sys.argv[1])], cache_dir=Path(sys.argv[2]))
+index.build()
+seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+stats = index.stats()
+print(json.dumps({
+    "seconds": round(seconds, 2),
+    "cpu_seconds": round(cpu_seconds, 2),
+    "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    "rss_before_build_mb": round(imported, 1),
+    "files": stats["files"],
+    "definitions": stats["definitions"],
+    "parsed": stats["last_build"]["parsed"],
+    "reused": stats["last_build"]["reused"],
+}))
+"""
 
 
 def _measure_build(root: Path, cache_dir: Path) -> dict[str, Any]:
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(_build_in_fresh_process, (str(root), str(cache_dir)))
+    finished = subprocess.run(
+        [sys.executable, "-c", BUILD_WORKER, str(root), str(cache_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(finished.stdout)
 
 
 def module_file(root: Path, module: str) -> Path | None:
