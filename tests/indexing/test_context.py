@@ -282,3 +282,17 @@ def test_assembly_and_edits_on_different_threads(copy_repo, make_index, tokenize
         assert context.prompt_tokens <= 1024
     editor.join()
     assert errors == []
+
+
+def test_chat_trusts_code_like_names_over_plain_words(copy_repo, make_index, tokenizer) -> None:
+    root = copy_repo("py_shop")
+    pieces = assemble_chat_context(
+        make_index(root),
+        "Where is the report printed, and what does apply_discount return?",
+        budget=2000,
+        tokenizer=tokenizer,
+        open_file=None,
+        selection=None,
+    )
+    score = {p.path: p.score for p in pieces if "chat:symbol" in p.reason}
+    assert score["shop/pricing.py"] > score["scripts/report.py"] > 0
