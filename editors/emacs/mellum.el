@@ -179,6 +179,7 @@ Accepting it replaces START..END with TEXT.")
      (append (eglot--TextDocumentPositionParams) '(:context (:triggerKind 1)))
      :success-fn (lambda (result) (mellum--handle-items result buffer tick pos))
      :error-fn (lambda (err) (message "Mellum: completion failed: %s" (plist-get err :message)))
+     :timeout 60
      :deferred :textDocument/inlineCompletion)))
 
 (defun mellum--insert (text replace-end)
@@ -312,7 +313,9 @@ ON-DONE gets the final content."
                      (when on-done (funcall on-done content))))
      :error-fn (lambda (err)
                  (remhash token mellum--streams)
-                 (mellum--chat-append (format "\n[error: %s]\n" (plist-get err :message)))))
+                 (mellum--chat-append (format "\n[error: %s]\n" (plist-get err :message))))
+     ;; An answer streams for as long as it takes; jsonrpc's default would drop it after 10 s.
+     :timeout nil)
     token))
 
 (defun mellum-chat (question)
