@@ -21,7 +21,7 @@ WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]+")  # two characters or more
 WINDOW_LINES = 20
 WINDOW_STRIDE = 10  # WINDOW_LINES is a multiple of it
 # Identifiers in more than this share of files say nothing about which file is similar.
-MAX_DOCUMENT_SHARE = 0.2
+MAX_DOCUMENT_SHARE = 0.05
 BM25_K1 = 1.2
 
 
