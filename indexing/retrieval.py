@@ -25,6 +25,7 @@ CHAIN = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*(?:\s*(?:\.|::|->)\s*[A-Za-z_$][A-Z
 CHAIN_SEPARATOR = re.compile(r"\s*(?:\.|::|->)\s*")
 STRING_LITERAL = re.compile(r"""(["'`])(?:\\.|(?!\1).)*\1""")
 SUBWORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+COMPLETION_SOURCES = ("scope", "imports", "definition", "similar", "recent")
 MIN_NAME_LENGTH = 3  # shorter names (i, x, db) are locals far more often than definitions elsewhere
 RESOLVABLE_KINDS = frozenset(
     {"function", "method", "class", "interface", "enum", "type", "constant", "macro", "module", "field"}
@@ -99,9 +100,11 @@ class CompletionRetriever:
     def candidates(
         self, cursor: Cursor, recent: Sequence[str] = (), sources: Iterable[str] | None = None
     ) -> list[Candidate]:
-        enabled = (
-            set(sources) if sources is not None else {"scope", "imports", "definition", "similar", "recent"}
-        )
+        enabled = set(sources) if sources is not None else set(COMPLETION_SOURCES)
+        if unknown := enabled - set(COMPLETION_SOURCES):
+            raise ValueError(
+                f"unknown retrieval sources {sorted(unknown)}; known: {', '.join(COMPLETION_SOURCES)}"
+            )
         record = self.index.file(cursor.path)
         symbols = record.symbols if record is not None else None
         result: list[Candidate] = []

@@ -229,6 +229,15 @@ def test_similarity_only_retrieval_can_be_selected(copy_repo, make_index, tokeni
         sources=["similar"],
     )
     assert context.pieces and all(p.reason.startswith("similar") for p in context.pieces)
+    with pytest.raises(ValueError, match="unknown retrieval sources"):
+        assemble(
+            make_index(root),
+            root / "shop" / "cart.py",
+            "apply_discount(",
+            tokenizer,
+            formatter,
+            sources=["bm42"],
+        )
 
 
 def test_chat_finds_symbols_words_and_the_selection(copy_repo, make_index, tokenizer) -> None:
