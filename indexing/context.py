@@ -29,6 +29,8 @@ __all__ = [
     "TokenCounter",
     "assemble_chat_context",
     "assemble_completion_context",
+    "cut_prefix",
+    "cut_suffix",
 ]
 
 
