@@ -99,6 +99,8 @@ async def test_a_completion_is_answered_while_a_chat_is_generating(model_client)
         model_client.protocol.send_request_async("mellum/chat", chat_params("long"), msg_id="long-chat")
     )
     await wait_until(lambda: len(model_client.partial_results.get("long", [])) >= 2)
+    status = await model_client.protocol.send_request_async("mellum/status", {})
+    assert list(status.queue.running) == ["chat"] and not chat.done()  # the event loop stays free
     completion = await model_client.text_document_inline_completion_async(
         types.InlineCompletionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
