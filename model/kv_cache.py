@@ -41,16 +41,27 @@ class FullCache:
 class RingCache:
     """A sliding layer's keys and values in `window + reserve` slots, slot = position % size."""
 
-    def __init__(self, batch: int, kv_heads: int, size: int, head_dim: int, dtype: torch.dtype, device):
+    def __init__(self, batch: int, kv_heads: int, window: int, reserve: int, head_dim: int, dtype: torch.dtype, device):
+        size = window + reserve
         self.k = torch.zeros(batch, kv_heads, size, head_dim, dtype=dtype, device=device)  # [B, K, S, D]
         self.v = torch.zeros_like(self.k)
         self.pos = torch.full((size,), -1, dtype=torch.long, device=device)  # [S] position held by each slot
-        self.size = size
+        self.size, self.window = size, window
 
     def update(self, k: torch.Tensor, v: torch.Tensor, start: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Attend over the ring as it was plus the new tokens, then store the newest `size` of them."""
+        """Store the new tokens and return what their queries may attend to, with each key's position.
+
+        Up to `size - window` new tokens (a decode step, a draft being verified) are written in place
+        first: the slots they overwrite hold positions older than any of their queries can see. A longer
+        chunk (prefill) attends over the ring as it was plus the chunk, then keeps the newest `size`."""
         t = k.shape[2]
         new_pos = torch.arange(start, start + t, device=k.device)
+        if t <= self.size - self.window:
+            slots = new_pos % self.size
+            self.k[:, :, slots] = k
+            self.v[:, :, slots] = v
+            self.pos[slots] = new_pos
+            return self.k, self.v, self.pos
         keys = torch.cat([self.k, k], dim=2)  # [B, K, S+T, D]
         values = torch.cat([self.v, v], dim=2)
         positions = torch.cat([self.pos, new_pos])

@@ -274,8 +274,8 @@ class Mellum(nn.Module):
         for i in range(cfg.num_hidden_layers + cfg.num_mtp_layers):
             if cfg.layer_type(i) == "sliding_attention":
                 assert cfg.sliding_window is not None
-                size = min(cfg.sliding_window + ring_reserve, capacity)
-                caches.append(RingCache(batch, cfg.num_key_value_heads, size, cfg.head_dim, p.dtype, p.device))
+                caches.append(RingCache(batch, cfg.num_key_value_heads, cfg.sliding_window, ring_reserve, cfg.head_dim,
+                                        p.dtype, p.device))
             else:
                 caches.append(FullCache(batch, cfg.num_key_value_heads, capacity, cfg.head_dim, p.dtype, p.device))
         return caches
