@@ -202,3 +202,24 @@ async def test_settings_are_pulled_when_the_change_notification_carries_none(cli
             break
         await asyncio.sleep(0.05)
     assert await debounce() == 33
+
+
+async def test_a_change_to_a_document_never_opened_does_not_stop_the_server(client, workspace):
+    await initialize(client, workspace)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(
+                uri=(workspace / "ghost.py").as_uri(), version=2
+            ),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
+                    ),
+                    text="x",
+                )
+            ],
+        )
+    )
+    status = await client.protocol.send_request_async("mellum/status", {})
+    assert status.loaded is False and status.device == "cpu"  # answered: the server carries on
