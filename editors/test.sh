@@ -25,7 +25,12 @@ fi
 echo "== VS Code: npm ci, type check, unit tests, bundle, .vsix"
 (
   cd editors/vscode
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm ci reinstalls everything; skip it when node_modules was installed from this very lock file.
+  lock=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [[ ! -f node_modules/.mellum-lock || $(cat node_modules/.mellum-lock) != "$lock" ]]; then
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$lock" > node_modules/.mellum-lock
+  fi
   npm run -s typecheck
   npm run -s test:unit
   npm run -s package

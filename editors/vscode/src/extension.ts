@@ -24,7 +24,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const start = async () => {
     try {
       client = createClient(context.extension, output, tracker, (command, args) =>
-        chat.runStreamingCommand('Explain the problem', command, args),
+        chat.runStreamingCommand(explainTitle(args), command, args),
       );
       await client.start();
     } catch (error) {
@@ -82,6 +82,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
   await start();
+}
+
+/** "Explain: <message>" from `mellum.explainDiagnostic {uri, diagnostic}`. */
+function explainTitle(args: unknown[]): string {
+  const message = (args[0] as { diagnostic?: { message?: unknown } } | undefined)?.diagnostic?.message;
+  return typeof message === 'string' ? `Explain: ${message}` : 'Explain the problem';
 }
 
 export async function deactivate(): Promise<void> {
