@@ -29,6 +29,8 @@ def serve(tcp: bool, host: str, port: int, **settings: Any) -> None:
     if tcp:
         server.start_tcp(host, port)
     else:
-        server.start_io()
+        protocol_out = sys.stdout.buffer
+        sys.stdout = sys.stderr  # a stray print() in any library must not corrupt the LSP stream
+        server.start_io(sys.stdin.buffer, protocol_out)
     code = server.exit_code
     sys.exit(1 if code is None else code)
