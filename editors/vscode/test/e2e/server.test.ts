@@ -14,14 +14,29 @@ import { pathToFileURL } from 'node:url';
 import * as rpc from 'vscode-jsonrpc/node';
 import { AcceptanceTracker, completionId } from '../../src/acceptance';
 import { ChatSession } from '../../src/chatSession';
-import { type ChatDelta, type ChatResult, Methods, type StatusResult } from '../../src/protocol';
+import {
+  type ChatDelta,
+  type ChatResult,
+  Methods,
+  type NextEditResult,
+  ServerCommands,
+  type StatusResult,
+  type TextEdit,
+  withPartialResultToken,
+} from '../../src/protocol';
 import { serverSettings } from '../../src/settings';
+import { applyTextEdits, offsetAt } from '../../src/textEdits';
 
 // The cursor ends a comment: any text the model writes there survives the server's filters, so
 // a tiny random checkpoint gives a suggestion too. Several notes, in case one ends in nothing.
 const SOURCE = "import os\n\n\ndef home():\n    return os.environ['HOME']\n\n# ";
 const NOTES = ['the home directory of', 'where the user keeps', 'paths are resolved', 'see also', 'todo'];
-const SETTINGS = { 'completion.debounce_ms': 0, 'completion.max_new_tokens': 8, 'chat.max_new_tokens': 24 };
+const SETTINGS = {
+  'completion.debounce_ms': 0,
+  'completion.max_new_tokens': 8,
+  'chat.max_new_tokens': 24,
+  'edit.max_new_tokens': 16,
+};
 
 interface InlineCompletionItem {
   insertText: string | { value: string };
@@ -173,5 +188,51 @@ describe('mellum-lsp driven by vscode-jsonrpc', function () {
     assert.ok(result.content.length > 0, 'a non-empty answer');
     assert.ok(result.content.startsWith(streamed) || streamed.startsWith(result.content), 'the stream matches the answer');
     assert.equal(chat.transcript[1].content, result.content);
+  });
+
+  it('streams an explanation of a diagnostic through the Explain code action', async () => {
+    const text = SOURCE + 'see also';
+    const docUri = await open('explain.py', text);
+    const diagnostic = {
+      range: { start: { line: 4, character: 11 }, end: { line: 4, character: 13 } },
+      message: "undefined name 'os'",
+      severity: 1,
+      source: 'pyflakes',
+    };
+    const actions = await connection.sendRequest<{ title: string; command?: { command: string; arguments?: unknown[] } }[]>(
+      'textDocument/codeAction',
+      { textDocument: { uri: docUri }, range: diagnostic.range, context: { diagnostics: [diagnostic] } },
+    );
+    const explain = actions.find((a) => a.command?.command === ServerCommands.explainDiagnostic);
+    assert.ok(explain?.command, `an Explain action among ${actions.map((a) => a.title).join(', ')}`);
+    const token = 'vscode-e2e-explain';
+    const deltas: string[] = [];
+    const subscription = connection.onProgress(new rpc.ProgressType<ChatDelta>(), token, (value) => {
+      deltas.push(value.delta);
+    });
+    const result = await connection.sendRequest<ChatResult>('workspace/executeCommand', {
+      command: explain.command.command,
+      arguments: withPartialResultToken(explain.command.arguments ?? [], token),
+    });
+    subscription.dispose();
+    assert.ok(deltas.length >= 2, `expected at least two partial results, got ${deltas.length}`);
+    assert.ok(result.content.length > 0, 'a non-empty explanation');
+  });
+
+  it('answers mellum/nextEdit with edits that turn the region into the predicted text', async () => {
+    const text = SOURCE + 'todo\n';
+    const docUri = await open('next.py', text);
+    const result = await connection.sendRequest<NextEditResult>(Methods.nextEdit, {
+      textDocument: { uri: docUri },
+      position: { line: 4, character: 4 },
+    });
+    assert.ok(Array.isArray(result.edits));
+    if (result.edits.length === 0) {
+      return; // nothing predicted: a valid answer
+    }
+    assert.ok(result.range && typeof result.text === 'string', 'edits come with the region and its new text');
+    const whole: TextEdit = { range: result.range, newText: result.text };
+    assert.equal(applyTextEdits(text, result.edits), applyTextEdits(text, [whole]));
+    assert.ok(offsetAt(text, result.range.start) <= offsetAt(text, { line: 4, character: 4 }));
   });
 });
