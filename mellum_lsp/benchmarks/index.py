@@ -63,7 +63,18 @@ import json, resource, sys, time
 from pathlib import Path
 from indexing.workspace import WorkspaceIndex
 
-imported = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_rss_mb():
+    # VmHWM is this program's own peak; ru_maxrss would carry the parent's over exec on Linux.
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+imported = peak_rss_mb()
 started, cpu = time.perf_counter(), time.process_time()
 index = WorkspaceIndex([Path(sys.argv[1])], cache_dir=Path(sys.argv[2]))
 index.build()
@@ -72,7 +83,7 @@ stats = index.stats()
 print(json.dumps({
     "seconds": round(seconds, 2),
     "cpu_seconds": round(cpu_seconds, 2),
-    "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    "peak_rss_mb": round(peak_rss_mb(), 1),
     "rss_before_build_mb": round(imported, 1),
     "files": stats["files"],
     "definitions": stats["definitions"],
