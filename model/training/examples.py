@@ -25,9 +25,9 @@ class Mix:
     spm: float = 0.5  # of FIM examples, the share in SPM order (the server's default)
     chat: float = 0.08  # share of sequences that are docstring-to-function chat examples
     context_files: tuple[int, int] = (0, 3)  # other files of the same package before the current one
-    context_chars: int = 1500  # chars kept from each context file
-    prefix_chars: int = 2500
-    suffix_chars: int = 800
+    context_chars: int = 800  # chars kept from each context file
+    prefix_chars: int = 1500
+    suffix_chars: int = 500
 
 
 def _lines_span(text: str, rng: random.Random) -> tuple[int, int]:
@@ -93,12 +93,13 @@ class ExampleBuilder:
         return f"{prompt}```python\n{source}\n```<|im_end|>\n{EOS}"
 
     def sequence(self, rng: random.Random, length: int) -> list[int]:
-        """`length` token ids: examples packed back to back, the last one cut."""
+        """`length` token ids: examples packed back to back. An example that does not fit loses its head,
+        never its tail: the tail is the FIM middle or the answer, the part the server asks for."""
         ids: list[int] = []
         while len(ids) < length:
             make = self.chat_example if self.functions and rng.random() < self.mix.chat else self.repo_example
-            ids.extend(self.tok.encode(make(rng)))
-        return ids[:length]
+            ids.extend(self.tok.encode(make(rng))[-(length - len(ids)) :])
+        return ids
 
 
 def _documented_functions(text: str) -> list[tuple[str, str, str]]:
