@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_DIR = Path(__file__).parent / "default"
 NON_STOPPING_SPECIALS = ("<think>", "</think>")
+FinishReason = Literal["stop", "length", "cancelled"]
 
 
 @dataclass
@@ -53,7 +54,7 @@ class GenerationParams:
 @dataclass
 class GenerationResult:
     text: str
-    finish_reason: Literal["stop", "length", "cancelled"]
+    finish_reason: FinishReason
     prompt_tokens: int
     cached_tokens: int
     new_tokens: int
@@ -203,7 +204,7 @@ class Engine:
             lookup.extend(ids)
             out.on_commit = lookup.extend
         next_token = _choose(logits, params, gen)
-        finish = out.commit(next_token)
+        finish: FinishReason | None = out.commit(next_token)
         result.ttft_s = time.perf_counter() - t0
         while finish is None:
             if stop_check():
@@ -243,7 +244,7 @@ class Engine:
                 if finish is not None:
                     break
         out.flush()
-        result.finish_reason = finish
+        result.finish_reason = finish or "stop"
         result.text = out.text
         result.token_ids = out.ids
         result.new_tokens = len(out.ids)
@@ -354,7 +355,7 @@ class _Output:
         self.streamed = 0
         self.on_commit: Callable[[list[int]], None] | None = None
 
-    def commit(self, tok: int) -> str | None:
+    def commit(self, tok: int) -> FinishReason | None:
         """Add one token; returns the finish reason when generation must end."""
         if tok in self.stop_ids:
             return "stop"

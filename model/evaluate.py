@@ -8,6 +8,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -90,7 +91,7 @@ def evaluate_lines(engine: Engine, samples: list[Sample], repo: str,
     nll, n_tokens = 0.0, 0
     proposed = accepted = 0
     examples = []
-    draft = "mtp" if engine.has_mtp else "lookup"
+    draft: Literal["mtp", "lookup"] = "mtp" if engine.has_mtp else "lookup"
     for k, s in enumerate(samples):
         prompt = fim_prompt(repo=repo, files=(), path=s.path, prefix=s.prefix, suffix=s.suffix)
         ids = engine.tokenizer.encode(prompt)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -66,6 +67,9 @@ def rope_frequencies(rope: RopeConfig, head_dim: int) -> tuple[torch.Tensor, flo
 
 class Rotary(nn.Module):
     """cos/sin for given positions, computed on the fly (no 128K-row table)."""
+
+    inv_freq: torch.Tensor
+    scale: float
 
     def __init__(self, rope: RopeConfig, head_dim: int):
         super().__init__()
@@ -228,6 +232,15 @@ class MtpLayer(DecoderLayer):
         return self.post_norm(x), router_logits
 
 
+class MtpStack(nn.Module):
+    """Holds the MTP layer under the checkpoint's name, numbered after the trunk (`mtp.layers.28.`)."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        n = cfg.num_hidden_layers
+        self.layers = nn.ModuleDict({str(n + i): MtpLayer(cfg, n + i) for i in range(cfg.num_mtp_layers)})
+
+
 class Trunk(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -253,16 +266,13 @@ class Mellum(nn.Module):
         self.lm_head = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
         if cfg.tie_word_embeddings:
             self.lm_head.weight = self.model.embed_tokens.weight
-        n = cfg.num_hidden_layers
-        self.mtp = nn.Module()
-        self.mtp.layers = nn.ModuleDict({str(n + i): MtpLayer(cfg, n + i) for i in range(cfg.num_mtp_layers)})
+        self.mtp = MtpStack(cfg)
         self.rotary = nn.ModuleDict({lt: Rotary(r, cfg.head_dim) for lt, r in cfg.rope.items()})
-        self.caches: list[FullCache | RingCache] | None = None
 
     @property
     def mtp_layer(self) -> MtpLayer | None:
         layers = list(self.mtp.layers.values())
-        return layers[0] if layers else None  # type: ignore[return-value]
+        return cast(MtpLayer, layers[0]) if layers else None
 
     # -- caches ----------------------------------------------------------------------------------
 
@@ -296,7 +306,7 @@ class Mellum(nn.Module):
         rope = self._rope(positions, x.dtype)
         router_logits = []
         for i, layer in enumerate(self.model.layers):
-            x, rl = layer(x, rope[layer.layer_type], positions, caches[i] if caches else None)
+            x, rl = layer(x, rope[self.cfg.layer_types[i]], positions, caches[i] if caches else None)
             if rl is not None:
                 router_logits.append(rl)
         hidden = self.model.norm(x)
@@ -315,7 +325,7 @@ class Mellum(nn.Module):
         if layer is None:
             raise RuntimeError("this checkpoint has no MTP weights")
         embeds = self.model.embed_tokens(next_tokens)
-        rope = self._rope(positions, embeds.dtype)[layer.layer_type]
+        rope = self._rope(positions, embeds.dtype)[self.cfg.mtp_layer_types[0]]
         out, rl = layer(embeds, hidden, rope, positions, caches[-1] if caches else None)
         return ForwardOutput(self.lm_head(out), out, [rl] if rl is not None else [])
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import cast
 
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from .config import ModelConfig
-from .modeling import Mellum, rope_frequencies
+from .modeling import Mellum, Rotary, rope_frequencies
 
 INDEX_FILE = "model.safetensors.index.json"
 SINGLE_FILE = "model.safetensors"
@@ -75,7 +76,7 @@ def expected_shapes(model: Mellum) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def _target(model_params: dict[str, torch.Tensor], name: str) -> torch.Tensor:
+def _target(model_params: Mapping[str, torch.Tensor], name: str) -> torch.Tensor:
     """The slice of a model parameter that the on-disk tensor `name` fills."""
     m = EXPERT_KEY.match(name)
     if not m:
@@ -127,8 +128,8 @@ def load_model(directory: str | Path, *, device: str = "cpu", dtype: torch.dtype
         # Non-persistent buffers (RoPE frequencies) were lost by to_empty: recompute them.
         for lt, rot in model.rotary.items():
             inv_freq, scale = rope_frequencies(cfg.rope[lt], cfg.head_dim)
-            rot.inv_freq = inv_freq.to(device)
-            rot.scale = scale
+            cast(Rotary, rot).inv_freq = inv_freq.to(device)
+            cast(Rotary, rot).scale = scale
     model.eval()
     return model
 
