@@ -229,13 +229,17 @@ class Engine:
             )
             s.tokens.extend([next_token, *draft])
             result.decode_steps += 1
-            if draft:
+            if params.temperature <= 0:  # greedy: keep drafts while they equal the argmax
+                best = step.logits[0].argmax(-1).tolist()
+                n_ok = next((i for i, d in enumerate(draft) if d != best[i]), len(draft))
+                next_token = best[n_ok]
+            elif draft:
                 target = probabilities(step.logits[0], params.temperature, params.top_k, params.top_p)
                 n_ok, next_token = accept_draft(target, draft, draft_probs, gen)
-                result.draft_proposed += len(draft)
-                result.draft_accepted += n_ok
             else:
                 n_ok, next_token = 0, _choose(step.logits[0, 0], params, gen)
+            result.draft_proposed += len(draft)
+            result.draft_accepted += n_ok
             # Roll back the rejected drafts: the caches then hold exactly the committed tokens.
             s.truncate(start + 1 + n_ok)
             hidden = step.hidden[:, : 1 + n_ok]
@@ -295,7 +299,8 @@ class Engine:
                     toks, states, first = chunk, torch.cat([hidden, out.hidden[:, :-1]], dim=1), start
                 if toks:
                     s.caches[-1].truncate(first)
-                    self.model.mtp_forward(torch.tensor([toks], device=self.device), states, positions[-len(toks):], s.caches)
+                    self.model.mtp_forward(torch.tensor([toks], device=self.device), states, positions[-len(toks):],
+                                           s.caches, logits_from=len(toks))
             s.tokens.extend(chunk)
             s.mtp_valid = len(s.tokens)
             logits, hidden = out.logits[0, -1], out.hidden[:, -1:]
@@ -313,7 +318,8 @@ class Engine:
         first = pos - n + 1
         s.caches[-1].truncate(first)
         out = self.model.mtp_forward(torch.tensor([toks], device=self.device), hidden,
-                                     torch.arange(first, pos + 1, device=self.device), s.caches)
+                                     torch.arange(first, pos + 1, device=self.device), s.caches,
+                                     logits_from=len(toks) - 1)
         draft: list[int] = []
         dists = []
         state = out.hidden[:, -1:]

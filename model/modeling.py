@@ -23,9 +23,6 @@ from torch import nn
 from .config import ModelConfig, RopeConfig
 from .kv_cache import FullCache, RingCache
 
-# Below this many (token, expert) pairs, experts are gathered per pair; above it tokens are grouped by expert.
-GATHER_DISPATCH_MAX_PAIRS = 64
-
 
 class RMSNorm(nn.Module):
     def __init__(self, dim: int, eps: float):
@@ -145,16 +142,20 @@ class Experts(nn.Module):
         self.w2 = nn.Parameter(torch.empty(n_experts, hidden, inter))  # [E, H, I]
 
     def forward(self, x: torch.Tensor, idx: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        """x [N, H], idx/weights [N, k] -> [N, H]."""
+        """x [N, H], idx/weights [N, k] -> [N, H].
+
+        One token (a decode step): its k experts one after another, on views of the stacked weights.
+        More tokens: (token, expert) pairs sorted by expert, one matmul pair per expert that has tokens.
+        Both beat gathering k weight copies per token, which costs more memory traffic than the math."""
         n, top_k = idx.shape
-        if n * top_k <= GATHER_DISPATCH_MAX_PAIRS:
-            flat = idx.reshape(-1)  # [N*k]
-            xs = x.repeat_interleave(top_k, dim=0).unsqueeze(-1)  # [N*k, H, 1]
-            gate, up = torch.bmm(self.w13[flat], xs).squeeze(-1).chunk(2, dim=-1)  # [N*k, I] each
-            out = torch.bmm(self.w2[flat], (F.silu(gate) * up).unsqueeze(-1)).squeeze(-1)  # [N*k, H]
-            return (out.view(n, top_k, -1) * weights.unsqueeze(-1)).sum(1)
-        flat = idx.reshape(-1)
-        order = flat.argsort(stable=True)  # (token, slot) pairs grouped by expert
+        if n == 1:
+            out = torch.zeros_like(x)
+            for j, e in enumerate(idx[0].tolist()):
+                gate, up = F.linear(x, self.w13[e]).chunk(2, dim=-1)  # [1, I] each
+                out += F.linear(F.silu(gate) * up, self.w2[e]) * weights[:, j : j + 1]
+            return out
+        flat = idx.reshape(-1)  # [N*k]
+        order = flat.argsort(stable=True)  # pairs grouped by expert
         counts = torch.bincount(flat, minlength=self.w13.shape[0]).tolist()
         token_of = order // top_k
         xs = x[token_of]  # [N*k, H]
@@ -319,6 +320,7 @@ class Mellum(nn.Module):
         hidden: torch.Tensor,  # [B, T, H] trunk (or previous MTP) state at t
         positions: torch.Tensor,  # [T] positions of tokens t+1
         caches: list[FullCache | RingCache] | None = None,
+        logits_from: int = 0,
     ) -> ForwardOutput:
         """Logits for tokens t+2 from the MTP layer; its output state can be fed back to draft further."""
         layer = self.mtp_layer
@@ -327,7 +329,7 @@ class Mellum(nn.Module):
         embeds = self.model.embed_tokens(next_tokens)
         rope = self._rope(positions, embeds.dtype)[self.cfg.mtp_layer_types[0]]
         out, rl = layer(embeds, hidden, rope, positions, caches[-1] if caches else None)
-        return ForwardOutput(self.lm_head(out), out, [rl] if rl is not None else [])
+        return ForwardOutput(self.lm_head(out[:, logits_from:]), out, [rl] if rl is not None else [])
 
     # -- bookkeeping -----------------------------------------------------------------------------
 
