@@ -83,13 +83,13 @@ class FileTermIndex:
                 if len(files) == 1:
                     postings[term] = next(iter(files))
         for term in terms - old:
-            files = postings.get(term)
-            if files is None:
+            found = postings.get(term)
+            if found is None:
                 postings[term] = path
-            elif isinstance(files, str):
-                postings[term] = {files, path}
+            elif isinstance(found, str):
+                postings[term] = {found, path}
             else:
-                files.add(path)
+                found.add(path)
         self._terms[path] = terms
 
     def add_files(self, items: Iterable[tuple[str, frozenset[str]]]) -> None:
@@ -128,11 +128,10 @@ class FileTermIndex:
         cutoff = max(2, int(total * MAX_DOCUMENT_SHARE))
         scores: dict[str, float] = {}
         for term in set(query):
-            files = self._postings.get(term)
-            if files is None:
+            found = self._postings.get(term)
+            if found is None:
                 continue
-            if isinstance(files, str):
-                files = (files,)
+            files = (found,) if isinstance(found, str) else found
             if len(files) > cutoff:
                 continue
             idf = math.log(1 + (total - len(files) + 0.5) / (len(files) + 0.5))

@@ -314,7 +314,9 @@ def _shows(pieces, site: CallSite) -> bool:
 @click.option(
     "--timed", default=150, show_default=True, help="Cursors whose context assembly is timed per budget."
 )
-@click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--seed", default=0, show_default=True, help="Seed for the sampled files, edits and call sites."
+)
 def index(root: Path | None, sites: int, edits: int, timed: int, seed: int) -> None:
     """Index this machine's CPython stdlib; print build, restart, edit, assembly and recall figures as JSON."""
     from mellum_lsp.commands.context import tokenizer_dir
