@@ -254,7 +254,7 @@ class Engine:
         result.new_tokens = len(out.ids)
         result.total_s = time.perf_counter() - t0
         if result.draft_proposed:
-            log.debug(
+            log.info(
                 "%s drafts: %d/%d accepted (%.0f%%), %.2f tokens per step",
                 source, result.draft_accepted, result.draft_proposed, 100 * result.acceptance_rate,
                 result.mean_accepted_length,
