@@ -8,8 +8,12 @@ import click
 
 
 @click.command(name="model")
-@click.option("--model", default="default", show_default=True,
-              help="A checkpoint directory, a Hugging Face repo id in the local cache, or 'default'.")
+@click.option(
+    "--model",
+    default="default",
+    show_default=True,
+    help="A checkpoint directory, a Hugging Face repo id in the local cache, or 'default'.",
+)
 @click.option("--repeats", type=int, default=3, show_default=True, help="Runs per measurement (median).")
 def bench_model(model: str, repeats: int) -> None:
     """Decode and prefill tokens/s vs transformers (prompts of 100 and 2,000 tokens, 64 new tokens) on the
