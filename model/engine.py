@@ -101,7 +101,7 @@ class Slot:
         rings = [c for c in self.caches if isinstance(c, RingCache)]
         if rings and self.window is not None:
             needed_from = max(0, common - self.window + 1)
-            if any(r.oldest_kept() > needed_from for r in rings):
+            if any(r.lost_below > needed_from for r in rings):
                 return 0  # rolled back further than the ring's spare slots: the window is gone
         return common
 

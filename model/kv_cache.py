@@ -47,6 +47,7 @@ class RingCache:
         self.v = torch.zeros_like(self.k)
         self.pos = torch.full((size,), -1, dtype=torch.long, device=device)  # [S] position held by each slot
         self.size, self.window = size, window
+        self.lost_below = 0  # positions below this were overwritten by newer ones (the MTP ring never holds 0)
 
     def update(self, k: torch.Tensor, v: torch.Tensor, start: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Store the new tokens and return what their queries may attend to, with each key's position.
@@ -56,6 +57,7 @@ class RingCache:
         chunk (prefill) attends over the ring as it was plus the chunk, then keeps the newest `size`."""
         t = k.shape[2]
         new_pos = torch.arange(start, start + t, device=k.device)
+        self.lost_below = max(self.lost_below, start + t - self.size)
         if t <= self.size - self.window:
             slots = new_pos % self.size
             self.k[:, :, slots] = k
@@ -75,11 +77,7 @@ class RingCache:
     def truncate(self, length: int) -> None:
         """Forget positions >= length, as if they had never been computed."""
         self.pos.masked_fill_(self.pos >= length, -1)
-
-    def oldest_kept(self) -> int:
-        """The smallest position still held (or 0 when the ring has never wrapped)."""
-        held = self.pos[self.pos >= 0]
-        return int(held.min()) if held.numel() else 0
+        self.lost_below = min(self.lost_below, length)
 
     def nbytes(self) -> int:
         return self.k.numel() * self.k.element_size() * 2

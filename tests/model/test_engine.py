@@ -141,3 +141,16 @@ def test_sampling_is_reproducible_with_a_seed_and_follows_top_k(tiny_checkpoint)
     a = engine.generate(PROMPT, params)
     b = Engine.load(str(tiny_checkpoint)).generate(PROMPT, params)
     assert a.token_ids == b.token_ids
+
+
+def test_a_cancelled_prefill_leaves_its_finished_chunks_for_the_next_request(tiny_checkpoint, default_tokenizer):
+    """Typing faster than a prefill: each request is cancelled after a chunk, and the next one goes on
+    from there (the MTP ring never holds position 0; that must not count as a lost window)."""
+    engine = Engine.load(str(tiny_checkpoint), prefill_chunk=16)
+    prompt = PROMPT * 3
+    cached = []
+    for i in range(4):
+        result = engine.generate(prompt + "x" * i, GenerationParams(max_new_tokens=4), should_stop=lambda: True)
+        assert result.finish_reason == "cancelled"
+        cached.append(result.cached_tokens)
+    assert cached[0] == 0 and cached[1] >= 15 and cached[2] > cached[1] and cached[3] > cached[2]
