@@ -33,6 +33,16 @@ class Piece:
     tokens: int
     text: str
 
+    def summary(self) -> dict[str, str | int]:
+        """Where the piece came from and what it cost: what the context inspector shows."""
+        return {
+            "path": self.path,
+            "start_line": self.start_line,
+            "end_line": self.end_line,
+            "reason": self.reason,
+            "tokens": self.tokens,
+        }
+
 
 @dataclass
 class _Span:

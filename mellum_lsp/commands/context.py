@@ -110,16 +110,7 @@ def context(
         f"{build['parsed']} parsed, {build['reused']} from cache]",
         err=True,
     )
-    pieces = [
-        {
-            "path": p.path,
-            "start_line": p.start_line,
-            "end_line": p.end_line,
-            "reason": p.reason,
-            "tokens": p.tokens,
-        }
-        for p in assembled.pieces
-    ]
+    pieces = [p.summary() for p in assembled.pieces]
     if as_json:
         payload = {"prompt": assembled.prompt, "prompt_tokens": assembled.prompt_tokens, "pieces": pieces}
         click.echo(json.dumps(payload, indent=2))

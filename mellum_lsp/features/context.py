@@ -46,14 +46,5 @@ class ContextFeature:
         return {
             "prompt": assembled.prompt,
             "promptTokens": assembled.prompt_tokens,
-            "pieces": [
-                {
-                    "path": p.path,
-                    "start_line": p.start_line,
-                    "end_line": p.end_line,
-                    "reason": p.reason,
-                    "tokens": p.tokens,
-                }
-                for p in assembled.pieces
-            ],
+            "pieces": [p.summary() for p in assembled.pieces],
         }
