@@ -31,6 +31,7 @@ from mellum_lsp.features.context import ContextFeature
 from mellum_lsp.features.index_sync import IndexSyncFeature
 from mellum_lsp.features.inline_completion import ACCEPT_COMMAND, InlineCompletionFeature
 from mellum_lsp.features.next_edit import NextEditFeature
+from mellum_lsp.jsondata import plain
 from mellum_lsp.session import NotReady, Session
 
 log = logging.getLogger(__name__)
@@ -44,15 +45,6 @@ CONTEXT = "mellum/context"
 DID_SHOW = "mellum/didShowCompletion"
 DID_ACCEPT = "mellum/didAcceptCompletion"
 DID_REJECT = "mellum/didRejectCompletion"
-
-
-def plain(value: Any) -> Any:
-    """pygls hands custom-method params over as nested namedtuples; features take plain JSON data."""
-    if isinstance(value, tuple) and hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
 
 
 async def answer(awaitable: Awaitable[T]) -> T:

@@ -35,6 +35,7 @@ import click
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from mellum_lsp.jsondata import plain
 from mellum_lsp.stats import percentile
 
 TARGETS = {"typing_p50_ms": 100.0, "typing_p95_ms": 250.0, "kv_cache_share": 0.9}
@@ -119,7 +120,7 @@ async def _reply(future: Any, sent: float) -> Reply:
         return Reply("empty", latency)
     item = result.items[0]
     arguments = item.command.arguments if item.command and item.command.arguments else []
-    details = _plain(arguments[1]) if len(arguments) > 1 else {}
+    details = plain(arguments[1]) if len(arguments) > 1 else {}
     return Reply("shown", latency, details)
 
 
@@ -157,7 +158,7 @@ async def wait_until_ready(client: LanguageClient) -> dict[str, Any]:
     deadline = time.monotonic() + _STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         status = await client.protocol.send_request_async("mellum/status", {})
-        status = _plain(status)
+        status = plain(status)
         if status.get("problem") and status["problem"] != "the model is loading":
             raise click.ClickException(f"the server cannot complete: {status['problem']}")
         if status.get("loaded") and status.get("indexing", {}).get("ready", True):
@@ -167,7 +168,7 @@ async def wait_until_ready(client: LanguageClient) -> dict[str, Any]:
 
 
 async def completion_figures(client: LanguageClient) -> dict[str, Any]:
-    status = _plain(await client.protocol.send_request_async("mellum/status", {}))
+    status = plain(await client.protocol.send_request_async("mellum/status", {}))
     return dict(status.get("completion") or {})
 
 
@@ -229,17 +230,6 @@ def _delta(before: dict[str, Any], after: dict[str, Any], key: str) -> int | Non
     if key not in after:
         return None
     return int(after[key]) - int(before.get(key, 0))
-
-
-def _plain(value: Any) -> Any:
-    """JSON data as dicts and lists (pygls hands back objects of custom results as named tuples)."""
-    if hasattr(value, "_asdict"):
-        value = value._asdict()
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return value
 
 
 def _ratio(value: float | None, target: float) -> float | None:

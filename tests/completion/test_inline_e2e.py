@@ -21,22 +21,13 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from mellum_lsp.jsondata import plain
+
 pytestmark = pytest.mark.slow
 
 # Comments accept any text on their line, so whatever the random model writes survives the filters.
 SOURCE = "import os\n\n\ndef home():\n    return os.environ['HOME']\n\n# {}"
 NOTES = ["the home directory of", "where the user keeps", "paths are resolved", "see also", "todo"]
-
-
-def plain(value: Any) -> Any:
-    """JSON data as dicts and lists (pygls returns custom results as named tuples)."""
-    if hasattr(value, "_asdict"):
-        value = value._asdict()
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(item) for item in value]
-    return value
 
 
 async def start(tmp_path: Path, checkpoint: Path, options: dict[str, Any]) -> LanguageClient:

@@ -17,6 +17,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from mellum_lsp.config import Configuration, Layer
+from mellum_lsp.jsondata import plain
 
 TEMPLATE = Path(__file__).parents[2] / "editors" / "jetbrains" / "mellum-lsp"
 # Text after a comment marker survives the server's filters whatever a random model writes.
@@ -109,17 +110,6 @@ async def wait_for_model(client: LanguageClient) -> dict[str, Any]:
             return status
         await asyncio.sleep(0.1)
     raise AssertionError(f"the model did not load: {status['problem']}")
-
-
-def plain(value: Any) -> Any:
-    """JSON data as dicts and lists (pygls returns custom results as named tuples)."""
-    if hasattr(value, "_asdict"):
-        value = value._asdict()
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(item) for item in value]
-    return value
 
 
 async def some_suggestion(client: LanguageClient, root: Path) -> str | None:
