@@ -21,34 +21,40 @@ from .corpus import SourceFile
 class Mix:
     """Shares of each kind of example and the sizes that shape them."""
 
-    fim: float = 0.6  # of repository examples, the share whose last file becomes a FIM example
+    fim: float = 0.9  # of repository examples, the share whose last file becomes a FIM example
     spm: float = 0.5  # of FIM examples, the share in SPM order (the server's default)
     chat: float = 0.08  # share of sequences that are docstring-to-function chat examples
-    context_files: tuple[int, int] = (0, 3)  # other files of the same package before the current one
-    context_chars: int = 800  # chars kept from each context file
-    prefix_chars: int = 1500
-    suffix_chars: int = 500
+    context_files: tuple[int, int] = (0, 2)  # other files of the same package before the current one
+    context_chars: int = 600  # chars kept from each context file
+    # Short enough that a 1,024-token sequence holds several examples: more middles per step.
+    prefix_chars: int = 1200
+    suffix_chars: int = 400
 
 
 def _lines_span(text: str, rng: random.Random) -> tuple[int, int]:
-    """A middle span shaped like what an editor asks for: the rest of a line, a few lines, or a block."""
+    """A middle span shaped like what an editor asks for: mostly the rest of a line from a cursor placed
+    where people type (after the indentation of a line with code), else whole lines or an arbitrary span."""
     n = len(text)
     cursor = rng.randrange(0, max(1, n - 1))
+    line_start = text.rfind("\n", 0, cursor) + 1
     line_end = text.find("\n", cursor)
     line_end = n if line_end < 0 else line_end
     kind = rng.random()
-    if kind < 0.5:  # rest of the current line
+    if kind < 0.6:  # rest of the current line
+        line = text[line_start:line_end]
+        indent, code_end = len(line) - len(line.lstrip()), len(line.rstrip())
+        if code_end > indent:
+            cursor = line_start + rng.randrange(indent, code_end)
         return cursor, line_end
-    if kind < 0.8:  # 1-6 whole lines from the start of this line
-        start = text.rfind("\n", 0, cursor) + 1
-        end = start
+    if kind < 0.85:  # 1-6 whole lines from the start of this line
+        end = line_start
         for _ in range(rng.randint(1, 6)):
             nxt = text.find("\n", end)
             if nxt < 0:
                 end = n
                 break
             end = nxt + 1
-        return start, end
+        return line_start, end
     return cursor, min(n, cursor + rng.randint(1, 300))  # an arbitrary span
 
 
