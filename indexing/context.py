@@ -53,6 +53,7 @@ class AssembledContext:
 
 FIT_ROUNDS = 5
 GOOD_FIT = 0.97  # a cut within 3% of its target is not refined further
+GROWTH_SHARE = 16  # 1/16 of the budget is kept free for the prefix to grow into while typing
 
 
 def fit_lines(
@@ -121,16 +122,12 @@ def cut_prefix(
 
 
 def cut_suffix(
-    text: str,
-    target: int,
-    count: Callable[[str], int],
-    snap: int,
-    first_line: int,
-    chars_per_token: float = 4.0,
+    text: str, target: int, count: Callable[[str], int], snap: int, chars_per_token: float = 4.0
 ) -> tuple[str, int]:
-    """The longest head of `text` made of whole lines within `target` tokens, ending before a
-    line whose absolute number (`first_line` + lines kept) is a multiple of `snap` (or at the
-    end); returns the text and the number of lines kept."""
+    """The longest head of `text` made of whole lines within `target` tokens, leaving out a number
+    of lines that is a multiple of `snap` (or none); returns the text and the number of lines kept.
+    Counting what is left out from the end of the file keeps the cut still while one types above
+    it, new lines included."""
     lines = text.split("\n")
     kept = fit_lines(
         lines,
@@ -138,7 +135,7 @@ def cut_suffix(
         count,
         from_end=False,
         chars_per_token=chars_per_token,
-        allowed=lambda keep: keep == len(lines) or snap <= 1 or (first_line + keep) % snap == 0,
+        allowed=lambda keep: keep == len(lines) or snap <= 1 or (len(lines) - keep) % snap == 0,
     )
     return "\n".join(lines[:kept]), kept
 
@@ -156,16 +153,18 @@ def assemble_completion_context(
     weights: RankingWeights = WEIGHTS,
     shares: PackingShares = SHARES,
     sources: Sequence[str] | None = None,
+    reuse: Sequence[Piece] | None = None,
 ) -> AssembledContext:
     """The FIM prompt for a cursor at character `offset` of `text` (the buffer of `path`).
 
     `sources` restricts retrieval to some of "scope", "imports", "definition", "similar",
     "recent" (all by default); `recent` lists recently edited or open documents, newest first.
+    `reuse` gives pieces chosen earlier to use again instead of retrieving (while one types,
+    so that the head of the prompt, and the KV cache behind it, stay the same).
     """
     if budget <= 0:
         raise BudgetTooSmall(f"budget must be positive, got {budget}")
     offset = max(0, min(offset, len(text)))
-    key = index.key(path)
     relative = index.relative(path)
     repo = index.root_for(path).name
     count = counter_for(tokenizer)
@@ -176,9 +175,7 @@ def assemble_completion_context(
     while True:
         ratio = count.chars_per_token
         prefix, first_line = cut_prefix(text[:offset], prefix_share, count, shares.line_snap, ratio)
-        suffix, suffix_lines = cut_suffix(
-            text[offset:], suffix_share, count, shares.line_snap, cursor_line, ratio
-        )
+        suffix, suffix_lines = cut_suffix(text[offset:], suffix_share, count, shares.line_snap, ratio)
         frame_tokens = count(formatter(repo=repo, files=(), path=relative, prefix=prefix, suffix=suffix))
         if frame_tokens <= budget:
             break
@@ -188,8 +185,45 @@ def assemble_completion_context(
             )
         prefix_share, suffix_share = prefix_share // 2, suffix_share // 2
 
+    if reuse is not None:
+        pieces = list(reuse)
+    else:
+        visible = (first_line, cursor_line + max(0, suffix_lines - 1))
+        # Leave the prefix room to grow as one types, so that the pieces can be reused unchanged.
+        growth = min(max(0, prefix_share - count(prefix)), budget // GROWTH_SHARE)
+        room = budget - frame_tokens - growth
+        pieces = _retrieve(index, path, text, visible, cursor_line, room, count, formatter, recent, weights, shares, sources)
+    while True:
+        prompt = formatter(
+            repo=repo, files=[(p.path, p.text) for p in pieces], path=relative, prefix=prefix, suffix=suffix
+        )
+        prompt_tokens = count(prompt)
+        if prompt_tokens <= budget or not pieces:
+            break
+        weakest = min(range(len(pieces)), key=lambda i: (pieces[i].score, -i))
+        del pieces[weakest]
+    return AssembledContext(prompt, pieces, prompt_tokens)
+
+
+def _retrieve(
+    index: WorkspaceIndex,
+    path: Path,
+    text: str,
+    visible: tuple[int, int],
+    cursor_line: int,
+    room: int,
+    count: Callable[[str], int],
+    formatter: FimFormatter,
+    recent: Sequence[Path],
+    weights: RankingWeights,
+    shares: PackingShares,
+    sources: Sequence[str] | None,
+) -> list[Piece]:
+    """Context pieces for the cursor that fit in `room` tokens, in prompt order."""
+    key = index.key(path)
+    relative = index.relative(path)
+    repo = index.root_for(path).name
     lines = text.split("\n")
-    visible = (first_line, cursor_line + max(0, suffix_lines - 1))
     cursor = Cursor(key, lines, cursor_line, visible)
     recent_keys = [index.key(p) for p in recent]
     with index.reading():
@@ -204,17 +238,7 @@ def assemble_completion_context(
     def lines_of(piece_key: str) -> list[str]:
         return lines if piece_key == key else index.lines(piece_key)
 
-    pieces = stable_order(pack(candidates, budget - frame_tokens, cost, lines_of, index.relative), shares)
-    while True:
-        prompt = formatter(
-            repo=repo, files=[(p.path, p.text) for p in pieces], path=relative, prefix=prefix, suffix=suffix
-        )
-        prompt_tokens = count(prompt)
-        if prompt_tokens <= budget or not pieces:
-            break
-        weakest = min(range(len(pieces)), key=lambda i: (pieces[i].score, -i))
-        del pieces[weakest]
-    return AssembledContext(prompt, pieces, prompt_tokens)
+    return stable_order(pack(candidates, room, cost, lines_of, index.relative), shares)
 
 
 def assemble_chat_context(

@@ -19,6 +19,7 @@ from mellum_lsp.completion.request import CompletionRequest
 
 if TYPE_CHECKING:
     from indexing.workspace import WorkspaceIndex
+    from mellum_lsp.completion.context_memo import ContextMemo
     from mellum_lsp.config import CompletionSettings
 
 # Control tokens that end a fill-in-the-middle answer if the engine hands them back as text.
@@ -62,10 +63,12 @@ def build_prompt(
     settings: CompletionSettings,
     *,
     recent: Sequence[Path] = (),
+    memo: ContextMemo | None = None,
 ) -> str:
     """The fill-in-the-middle prompt under the token budget, with repository context from the index.
 
-    Until the index is ready (or with indexing off) the prompt holds the current file alone.
+    Until the index is ready (or with indexing off) the prompt holds the current file alone. With a
+    `memo`, the document's context pieces are reused while the cursor stays near where they were chosen.
     """
     from indexing.context import assemble_completion_context
     from model.prompts import fim_prompt
@@ -73,6 +76,8 @@ def build_prompt(
     formatter = partial(fim_prompt, mode=settings.fim_mode)
     if index is None:
         return _file_only_prompt(tokenizer, request, settings.budget_tokens, formatter)
+    line = request.text.count("\n", 0, request.offset)
+    reuse = memo.get(request.uri, line) if memo is not None else None
     assembled = assemble_completion_context(
         index,
         request.path,
@@ -82,7 +87,10 @@ def build_prompt(
         tokenizer=tokenizer,
         formatter=formatter,
         recent=recent,
+        reuse=reuse,
     )
+    if memo is not None and (reuse is None or len(assembled.pieces) < len(reuse)):
+        memo.put(request.uri, line, assembled.pieces)  # fresh, or fewer to fit a grown prefix
     return assembled.prompt
 
 
@@ -96,14 +104,13 @@ def _file_only_prompt(
     from indexing.context import cut_prefix, cut_suffix
     from indexing.ranking import SHARES
 
-    cursor_line = request.text.count("\n", 0, request.offset)
     frame = tokenizer.count(
         formatter(repo=request.path.parent.name, files=(), path=request.path.name, prefix="", suffix="")
     )
     room = max(0, budget - frame)
     prefix_room = int(room * SHARES.prefix / (SHARES.prefix + SHARES.suffix))
     prefix, _ = cut_prefix(request.prefix, prefix_room, tokenizer.count, SHARES.line_snap)
-    suffix, _ = cut_suffix(request.suffix, room - prefix_room, tokenizer.count, SHARES.line_snap, cursor_line)
+    suffix, _ = cut_suffix(request.suffix, room - prefix_room, tokenizer.count, SHARES.line_snap)
     return formatter(
         repo=request.path.parent.name, files=(), path=request.path.name, prefix=prefix, suffix=suffix
     )

@@ -26,6 +26,7 @@ from pygls.workspace import TextDocument
 
 from mellum_lsp.completion import generation, syntax
 from mellum_lsp.completion.cache import CompletionCache
+from mellum_lsp.completion.context_memo import ContextMemo
 from mellum_lsp.completion.debounce import Debouncer, DebounceSettings
 from mellum_lsp.completion.figures import CompletionFigures
 from mellum_lsp.completion.generation import Generated
@@ -51,6 +52,7 @@ class InlineCompletionFeature:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.cache = CompletionCache()
+        self.context_memo = ContextMemo()
         self.debouncer = Debouncer(_debounce_settings(session.settings.completion))
         self.figures = CompletionFigures()
         self._recent: deque[Path] = deque(maxlen=_RECENT_DOCUMENTS)
@@ -68,10 +70,12 @@ class InlineCompletionFeature:
 
     def document_closed(self, uri: str) -> None:
         self.cache.forget(uri)
+        self.context_memo.forget(uri)
 
     def settings_changed(self, settings: Settings) -> None:
         """New settings may mean another model or prompt: earlier answers no longer hold."""
         self.cache.clear()
+        self.context_memo.forget()
         self.debouncer.settings = _debounce_settings(settings.completion)
 
     # --- LSP edges ------------------------------------------------------------------------------
@@ -197,7 +201,7 @@ class InlineCompletionFeature:
         language = syntax.language_for(str(request.path), request.language_id)
         multiline = generation.multiline_for(request, language, settings.multiline)
         prompt = generation.build_prompt(
-            self.session.index, engine.tokenizer, request, settings, recent=recent
+            self.session.index, engine.tokenizer, request, settings, recent=recent, memo=self.context_memo
         )
         result = self.session.generate(
             ctx, prompt, slot=COMPLETION_SLOT, **generation.generation_params(multiline, settings)

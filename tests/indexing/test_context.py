@@ -135,7 +135,7 @@ def test_cut_helpers_respect_their_targets(tokenizer) -> None:
     text = "".join(f"line {n} of some text\n" for n in range(300))
     prefix, first = cut_prefix(text, 100, tokenizer.count, 1)
     assert tokenizer.count(prefix) <= 100 and text.endswith(prefix) and first > 0
-    suffix, kept = cut_suffix(text, 100, tokenizer.count, 1, 0)
+    suffix, kept = cut_suffix(text, 100, tokenizer.count, 1)
     assert tokenizer.count(suffix) <= 100 and text.startswith(suffix) and kept == suffix.count("\n") + 1
     long_line = "x" * 5000
     partial, _ = cut_prefix(long_line, 50, tokenizer.count, 8)
