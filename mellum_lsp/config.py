@@ -50,7 +50,7 @@ class CompletionSettings:
 
     budget_tokens: int = field(default=2048, metadata=_range(64, 131072))
     max_new_tokens: int = field(default=64, metadata=_range(1, 1024))
-    debounce_ms: int = field(default=75, metadata=_range(0, 2000))
+    debounce_ms: int = field(default=0, metadata=_range(0, 2000))
     multiline: Literal["auto", "always", "never"] = "auto"
     enable_completion_items: bool = (
         True  # textDocument/completion fallback for clients without inline completion

@@ -33,7 +33,7 @@ def test_defaults_without_any_layer(home):
     config = Configuration()
     assert load_files(config, []) == []
     assert config.settings == Settings()
-    assert config.settings.model.name == "default" and config.settings.completion.debounce_ms == 75
+    assert config.settings.model.name == "default" and config.settings.completion.debounce_ms == 0
 
 
 def test_each_layer_overrides_the_ones_below(home, tmp_path):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 class DebounceSettings:
     """All debounce tuning in one place."""
 
-    delay_ms: int = 75  # automatic requests (typing)
+    delay_ms: int = 0  # automatic requests (typing); editors mostly debounce on their side already
     invoked_delay_ms: int = 0  # requests the user asked for explicitly
 
 
