@@ -39,6 +39,8 @@ def main(argv: list[str]) -> int:
         "serve",
         "--model",
         str(model_dir(Path(argv[1]).resolve())),
+        "--set",
+        "model.compile=off",  # starts in a second; compiling is tested in tests/model
     ]
     print(json.dumps(command))
     return 0

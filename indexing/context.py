@@ -192,7 +192,9 @@ def assemble_completion_context(
         # Leave the prefix room to grow as one types, so that the pieces can be reused unchanged.
         growth = min(max(0, prefix_share - count(prefix)), budget // GROWTH_SHARE)
         room = budget - frame_tokens - growth
-        pieces = _retrieve(index, path, text, visible, cursor_line, room, count, formatter, recent, weights, shares, sources)
+        pieces = _retrieve(
+            index, path, text, visible, cursor_line, room, count, formatter, recent, weights, shares, sources
+        )
     while True:
         prompt = formatter(
             repo=repo, files=[(p.path, p.text) for p in pieces], path=relative, prefix=prefix, suffix=suffix

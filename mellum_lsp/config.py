@@ -42,6 +42,8 @@ class ModelSettings:
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     backend: Literal["torch"] = "torch"  # in-process PyTorch; other backends register their name here
     slots: int = field(default=2, metadata=_range(2, 8))
+    # torch.compile the decode steps at load: ~1.3x faster decoding on a CPU, seconds more to load
+    compile: Literal["auto", "on", "off"] = "auto"
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,11 @@ class Session:
             from model.engine import Engine
 
             self._engine = Engine.load(
-                settings.name, device=settings.device, dtype=settings.dtype, slots=settings.slots
+                settings.name,
+                device=settings.device,
+                dtype=settings.dtype,
+                slots=settings.slots,
+                compile=settings.compile,
             )
         except Exception as exc:
             self._engine = None

@@ -143,6 +143,17 @@ class Engine:
         stop_ids |= set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
         self.stop_ids = frozenset(stop_ids)
 
+    def compile(self) -> None:
+        """Compile the model's few-token steps (`Mellum.compile_steps`) and run every kind of step that
+        decoding uses (plain, MTP or prompt-lookup drafts and their verification) once, so that no
+        request waits for a compilation."""
+        self.model.compile_steps()
+        warm = self.tokenizer.encode("def add(a, b):\n    return a + b\n\n\ndef add(a, b):\n")
+        for draft in ("none", "mtp" if self.has_mtp else "lookup"):
+            for slot in range(len(self.slots)):
+                self.generate(warm, GenerationParams(max_new_tokens=6, draft=draft), slot=slot)  # type: ignore[arg-type]
+                self.slots[slot].truncate(0)
+
     def _new_slot(self) -> Slot:
         caches = self.model.new_caches(self.context, self.ring_reserve)
         return Slot(caches, self.config.sliding_window)
@@ -150,14 +161,27 @@ class Engine:
     # -- loading ---------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, model: str = "default", *, device: str = "cpu", dtype: str = "auto", **kwargs) -> Engine:
+    def load(
+        cls,
+        model: str = "default",
+        *,
+        device: str = "cpu",
+        dtype: str = "auto",
+        compile: Literal["auto", "on", "off"] = "off",
+        **kwargs,
+    ) -> Engine:
+        """Load a checkpoint; `compile` "auto" compiles the decode steps on a CPU, where they are
+        bound by per-operation overhead (untested on GPUs, so left off there)."""
         directory = resolve_model(model)
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         torch_dtype = resolve_dtype(dtype, device)
         net = load_model(directory, device=device, dtype=torch_dtype)
         tokenizer = Tokenizer.from_dir(directory)
-        return cls(net, tokenizer, name=str(model), **kwargs)
+        engine = cls(net, tokenizer, name=str(model), **kwargs)
+        if compile == "on" or (compile == "auto" and device == "cpu"):
+            engine.compile()
+        return engine
 
     # -- generation ------------------------------------------------------------------------------
 
@@ -178,7 +202,9 @@ class Engine:
             ids = [self.tokenizer.eos_id]
         budget = self.context - len(ids)
         if budget <= 0:
-            raise ValueError(f"prompt of {len(ids)} tokens leaves no room in the {self.context}-token context")
+            raise ValueError(
+                f"prompt of {len(ids)} tokens leaves no room in the {self.context}-token context"
+            )
         max_new = min(params.max_new_tokens, budget)
         source = self._draft_source(params)
         k = params.draft_tokens or (self.mtp_draft_tokens if source == "mtp" else self.lookup_draft_tokens)
@@ -256,7 +282,10 @@ class Engine:
         if result.draft_proposed:
             log.info(
                 "%s drafts: %d/%d accepted (%.0f%%), %.2f tokens per step",
-                source, result.draft_accepted, result.draft_proposed, 100 * result.acceptance_rate,
+                source,
+                result.draft_accepted,
+                result.draft_proposed,
+                100 * result.acceptance_rate,
                 result.mean_accepted_length,
             )
         return result
@@ -290,7 +319,9 @@ class Engine:
             chunk = new[i : i + self.prefill_chunk]
             start = len(s.tokens)
             positions = torch.arange(start, start + len(chunk), device=self.device)
-            out = self.model(torch.tensor([chunk], device=self.device), positions, s.caches, logits_from=len(chunk) - 1)
+            out = self.model(
+                torch.tensor([chunk], device=self.device), positions, s.caches, logits_from=len(chunk) - 1
+            )
             if self.has_mtp:
                 # pairs (state at p-1, token p); the first chunk's first pair is cached already (or p = 0)
                 if hidden is None:
@@ -299,8 +330,13 @@ class Engine:
                     toks, states, first = chunk, torch.cat([hidden, out.hidden[:, :-1]], dim=1), start
                 if toks:
                     s.caches[-1].truncate(first)
-                    self.model.mtp_forward(torch.tensor([toks], device=self.device), states, positions[-len(toks):],
-                                           s.caches, logits_from=len(toks))
+                    self.model.mtp_forward(
+                        torch.tensor([toks], device=self.device),
+                        states,
+                        positions[-len(toks) :],
+                        s.caches,
+                        logits_from=len(toks),
+                    )
             s.tokens.extend(chunk)
             s.mtp_valid = len(s.tokens)
             logits, hidden = out.logits[0, -1], out.hidden[:, -1:]
@@ -317,9 +353,13 @@ class Engine:
         toks = s.tokens[pos - n + 1 :] + [token]  # tokens at positions pos-n+1 .. pos
         first = pos - n + 1
         s.caches[-1].truncate(first)
-        out = self.model.mtp_forward(torch.tensor([toks], device=self.device), hidden,
-                                     torch.arange(first, pos + 1, device=self.device), s.caches,
-                                     logits_from=len(toks) - 1)
+        out = self.model.mtp_forward(
+            torch.tensor([toks], device=self.device),
+            hidden,
+            torch.arange(first, pos + 1, device=self.device),
+            s.caches,
+            logits_from=len(toks) - 1,
+        )
         draft: list[int] = []
         dists = []
         state = out.hidden[:, -1:]
@@ -331,8 +371,12 @@ class Engine:
             dists.append(p)
             if i + 1 == k:
                 break
-            nxt = self.model.mtp_forward(torch.tensor([[tok]], device=self.device), state,
-                                         torch.tensor([pos + 1 + i], device=self.device), s.caches)
+            nxt = self.model.mtp_forward(
+                torch.tensor([[tok]], device=self.device),
+                state,
+                torch.tensor([pos + 1 + i], device=self.device),
+                s.caches,
+            )
             state, logits = nxt.hidden[:, -1:], nxt.logits[0, -1]
         s.mtp_valid = pos + 1
         return draft, (torch.stack(dists) if params.temperature > 0 else None)
@@ -418,7 +462,9 @@ def resolve_model(model: str) -> Path:
                 f"download it first (huggingface-cli download {model}) or pass its directory"
             ) from None
     else:
-        raise CheckpointError(f"model {model!r} not found: pass 'default', a checkpoint directory or a repo id")
+        raise CheckpointError(
+            f"model {model!r} not found: pass 'default', a checkpoint directory or a repo id"
+        )
     if not (directory / "config.json").exists():
         raise CheckpointError(f"{directory} has no config.json; is it a checkpoint directory?")
     return directory
@@ -427,8 +473,14 @@ def resolve_model(model: str) -> Path:
 def resolve_dtype(dtype: str, device: str) -> torch.dtype:
     if dtype == "auto":
         return torch.bfloat16 if device.startswith("cuda") else torch.float32
-    table = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
-             "float16": torch.float16, "fp16": torch.float16}
+    table = {
+        "float32": torch.float32,
+        "fp32": torch.float32,
+        "bfloat16": torch.bfloat16,
+        "bf16": torch.bfloat16,
+        "float16": torch.float16,
+        "fp16": torch.float16,
+    }
     if dtype not in table:
         raise ValueError(f"dtype {dtype!r} is not supported; use auto, float32, bfloat16 or float16")
     return table[dtype]

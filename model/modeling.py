@@ -13,6 +13,7 @@ experts, which are stacked per layer (`mlp.experts.w13` [E, 2I, H] = gate and up
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
@@ -22,6 +23,8 @@ from torch import nn
 
 from .config import ModelConfig, RopeConfig
 from .kv_cache import FullCache, RingCache
+
+COMPILED_MAX_TOKENS = 8  # calls up to this many tokens use the compiled steps, when compiled
 
 
 class RMSNorm(nn.Module):
@@ -87,7 +90,11 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
 class Attention(nn.Module):
     def __init__(self, cfg: ModelConfig, layer_type: str):
         super().__init__()
-        self.n_heads, self.n_kv, self.head_dim = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
+        self.n_heads, self.n_kv, self.head_dim = (
+            cfg.num_attention_heads,
+            cfg.num_key_value_heads,
+            cfg.head_dim,
+        )
         h = cfg.hidden_size
         self.q_proj = nn.Linear(h, self.n_heads * self.head_dim, bias=False)
         self.k_proj = nn.Linear(h, self.n_kv * self.head_dim, bias=False)
@@ -104,11 +111,28 @@ class Attention(nn.Module):
         positions: torch.Tensor,  # [T]
         cache: FullCache | RingCache | None,
     ) -> torch.Tensor:
+        return self.o_proj(self.attend(*self.project(x, rope), positions, cache))
+
+    def project(
+        self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """q [B, Q, T, D], k and v [B, K, T, D]: normed and rotated, ready for the cache."""
         b, t, _ = x.shape
-        q = self.q_norm(self.q_proj(x).view(b, t, self.n_heads, self.head_dim)).transpose(1, 2)  # [B, Q, T, D]
-        k = self.k_norm(self.k_proj(x).view(b, t, self.n_kv, self.head_dim)).transpose(1, 2)  # [B, K, T, D]
+        q = self.q_norm(self.q_proj(x).view(b, t, self.n_heads, self.head_dim)).transpose(1, 2)
+        k = self.k_norm(self.k_proj(x).view(b, t, self.n_kv, self.head_dim)).transpose(1, 2)
         v = self.v_proj(x).view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
-        q, k = apply_rope(q, *rope), apply_rope(k, *rope)
+        return apply_rope(q, *rope), apply_rope(k, *rope), v
+
+    def attend(
+        self,
+        q: torch.Tensor,
+        k: torch.Tensor,
+        v: torch.Tensor,
+        positions: torch.Tensor,  # [T]
+        cache: FullCache | RingCache | None,
+    ) -> torch.Tensor:
+        """Store k, v in the cache and attend; [B, T, Q*D], before the output projection."""
+        b, _, t, _ = q.shape
         if cache is None:
             key_pos = positions
         else:
@@ -117,7 +141,7 @@ class Attention(nn.Module):
         out = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, is_causal=mask is None and cache is None and t > 1, enable_gqa=True
         )
-        return self.o_proj(out.transpose(1, 2).reshape(b, t, -1))
+        return out.transpose(1, 2).reshape(b, t, -1)
 
     def _mask(self, q_pos: torch.Tensor, k_pos: torch.Tensor, cached: bool) -> torch.Tensor | None:
         """Boolean [T, S] (True = attend), or None when plain causal (or everything) is right."""
@@ -142,10 +166,18 @@ class Experts(nn.Module):
     def forward(self, x: torch.Tensor, idx: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """x [N, H], idx/weights [N, k] -> [N, H].
 
-        One token (a decode step): its k experts one after another, on views of the stacked weights.
-        More tokens: (token, expert) pairs sorted by expert, one matmul pair per expert that has tokens.
-        Both beat gathering k weight copies per token, which costs more memory traffic than the math."""
+        Eager, one token (a decode step): its k experts one after another, on views of the stacked
+        weights. Eager, more tokens: (token, expert) pairs sorted by expert, one matmul pair per expert
+        that has tokens. Both beat gathering k weight copies per token, which costs more memory traffic
+        than the math. Under torch.compile (a few tokens: decode and draft verification) the gather is
+        written as products and sums, which the compiler fuses into loops that read the chosen experts
+        in place; the eager paths are not traceable (they branch on the routing)."""
         n, top_k = idx.shape
+        if torch.compiler.is_compiling():
+            gate_up = (x[:, None, None, :] * self.w13[idx]).sum(-1)  # [N, k, 2I]
+            gate, up = gate_up.chunk(2, dim=-1)
+            out = ((F.silu(gate) * up)[:, :, None, :] * self.w2[idx]).sum(-1)  # [N, k, H]
+            return (out * weights[..., None]).sum(1)
         if n == 1:
             out = torch.zeros_like(x)
             for j, e in enumerate(idx[0].tolist()):
@@ -209,13 +241,24 @@ class DecoderLayer(nn.Module):
         self.post_attention_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
 
     def forward(self, x, rope, positions, cache) -> tuple[torch.Tensor, torch.Tensor | None]:
-        x = x + self.self_attn(self.input_layernorm(x), rope, positions, cache)
+        q, k, v = self.before_cache(x, rope)
+        return self.after_cache(x, self.self_attn.attend(q, k, v, positions, cache))
+
+    # The two halves around the cache: all of a layer's math, without its bookkeeping, so that
+    # `Mellum.compile_steps` can compile them once for every layer.
+
+    def before_cache(self, x, rope) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.self_attn.project(self.input_layernorm(x), rope)
+
+    def after_cache(self, x, attended) -> tuple[torch.Tensor, torch.Tensor | None]:
+        x = x + self.self_attn.o_proj(attended)
         mlp_out, router_logits = self.mlp(self.post_attention_layernorm(x))
         return x + mlp_out, router_logits
 
 
 class MtpLayer(DecoderLayer):
-    """One MTP layer: fuses the embedding of token t+1 with the trunk state at t, then a decoder block."""
+    """One MTP layer: fuses the embedding of token t+1 with the trunk state at t, then a decoder block,
+    then its own final norm (`Mellum.mtp_forward` runs the three)."""
 
     def __init__(self, cfg: ModelConfig, index: int):
         super().__init__(cfg, index)
@@ -225,10 +268,9 @@ class MtpLayer(DecoderLayer):
         self.eh_proj = nn.Linear(2 * h, h, bias=False)
         self.post_norm = RMSNorm(h, cfg.rms_norm_eps)
 
-    def forward(self, embeds, hidden, rope, positions, cache):  # type: ignore[override]
-        x = self.eh_proj(torch.cat([self.enorm(embeds), self.hnorm(hidden)], dim=-1))
-        x, router_logits = super().forward(x, rope, positions, cache)
-        return self.post_norm(x), router_logits
+    def fuse(self, embeds: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
+        """The block's input: the embedding of token t+1 joined with the state at t."""
+        return self.eh_proj(torch.cat([self.enorm(embeds), self.hnorm(hidden)], dim=-1))
 
 
 class MtpStack(nn.Module):
@@ -267,6 +309,7 @@ class Mellum(nn.Module):
             self.lm_head.weight = self.model.embed_tokens.weight
         self.mtp = MtpStack(cfg)
         self.rotary = nn.ModuleDict({lt: Rotary(r, cfg.head_dim) for lt, r in cfg.rope.items()})
+        self._steps: tuple[Callable, Callable] | None = None  # see compile_steps
 
     @property
     def mtp_layer(self) -> MtpLayer | None:
@@ -283,15 +326,28 @@ class Mellum(nn.Module):
         for i in range(cfg.num_hidden_layers + cfg.num_mtp_layers):
             if cfg.layer_type(i) == "sliding_attention":
                 assert cfg.sliding_window is not None
-                caches.append(RingCache(batch, cfg.num_key_value_heads, cfg.sliding_window, ring_reserve, cfg.head_dim,
-                                        p.dtype, p.device))
+                caches.append(
+                    RingCache(
+                        batch,
+                        cfg.num_key_value_heads,
+                        cfg.sliding_window,
+                        ring_reserve,
+                        cfg.head_dim,
+                        p.dtype,
+                        p.device,
+                    )
+                )
             else:
-                caches.append(FullCache(batch, cfg.num_key_value_heads, capacity, cfg.head_dim, p.dtype, p.device))
+                caches.append(
+                    FullCache(batch, cfg.num_key_value_heads, capacity, cfg.head_dim, p.dtype, p.device)
+                )
         return caches
 
     # -- forward ---------------------------------------------------------------------------------
 
-    def _rope(self, positions: torch.Tensor, dtype: torch.dtype) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    def _rope(
+        self, positions: torch.Tensor, dtype: torch.dtype
+    ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
         return {lt: rot(positions, dtype) for lt, rot in self.rotary.items()}
 
     def forward(
@@ -305,7 +361,8 @@ class Mellum(nn.Module):
         rope = self._rope(positions, x.dtype)
         router_logits = []
         for i, layer in enumerate(self.model.layers):
-            x, rl = layer(x, rope[self.cfg.layer_types[i]], positions, caches[i] if caches else None)
+            block = cast(DecoderLayer, layer)
+            x, rl = self._layer(block, x, rope[self.cfg.layer_types[i]], positions, caches[i] if caches else None)
             if rl is not None:
                 router_logits.append(rl)
         hidden = self.model.norm(x)
@@ -326,8 +383,33 @@ class Mellum(nn.Module):
             raise RuntimeError("this checkpoint has no MTP weights")
         embeds = self.model.embed_tokens(next_tokens)
         rope = self._rope(positions, embeds.dtype)[self.cfg.mtp_layer_types[0]]
-        out, rl = layer(embeds, hidden, rope, positions, caches[-1] if caches else None)
+        x, rl = self._layer(
+            layer, layer.fuse(embeds, hidden), rope, positions, caches[-1] if caches else None
+        )
+        out = layer.post_norm(x)
         return ForwardOutput(self.lm_head(out[:, logits_from:]), out, [rl] if rl is not None else [])
+
+    def _layer(
+        self,
+        layer: DecoderLayer,
+        x: torch.Tensor,
+        rope,
+        positions: torch.Tensor,
+        cache: FullCache | RingCache | None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if self._steps is None or x.shape[1] > COMPILED_MAX_TOKENS:
+            return layer(x, rope, positions, cache)
+        before, after = self._steps
+        q, k, v = before(layer, x, rope)
+        return after(layer, x, layer.self_attn.attend(q, k, v, positions, cache))
+
+    def compile_steps(self) -> None:
+        """Compile each layer's math around the cache for calls of a few tokens (a decode step, MTP
+        drafts, their verification), once for all layers. A decode step is mostly per-operation
+        overhead on a CPU; compiled, the norms, RoPE, routing and experts run as a few fused loops.
+        The first call length (one token) compiles a static graph, the next one a graph for any length;
+        each takes seconds, so `Engine.compile` runs them at load time."""
+        self._steps = (torch.compile(DecoderLayer.before_cache), torch.compile(DecoderLayer.after_cache))
 
     # -- bookkeeping -----------------------------------------------------------------------------
 

@@ -33,7 +33,16 @@ NOTES = ["the home directory of", "where the user keeps", "paths are resolved", 
 async def start(tmp_path: Path, checkpoint: Path, options: dict[str, Any]) -> LanguageClient:
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
     config = ClientServerConfig(
-        server_command=[sys.executable, "-m", "mellum_lsp", "serve", "--model", str(checkpoint)],
+        server_command=[
+            sys.executable,
+            "-m",
+            "mellum_lsp",
+            "serve",
+            "--model",
+            str(checkpoint),
+            "--set",
+            "model.compile=off",
+        ],
         server_env=env,
     )
     client: LanguageClient = await config.start()  # type: ignore[assignment]

@@ -57,8 +57,11 @@ def test_mtp_layer_matches_transformers_mtp_model(tiny_checkpoint, default_token
     with torch.inference_mode():
         hidden = hf(ids, output_hidden_states=True).hidden_states[-1]
         _, ref_logits, _ = mtp(
-            input_ids=nxt, last_hidden_states=hidden, attention_mask=None,
-            position_ids=torch.arange(1, n + 1)[None], mtp_cache=MtpCache(config=hf.config.get_mtp_config()),
+            input_ids=nxt,
+            last_hidden_states=hidden,
+            attention_mask=None,
+            position_ids=torch.arange(1, n + 1)[None],
+            mtp_cache=MtpCache(config=hf.config.get_mtp_config()),
         )
         mine = ours.mtp_forward(nxt, ours(ids, torch.arange(n)).hidden, torch.arange(1, n + 1)).logits
     assert (ref_logits[:, -1] - mine[:, -1]).abs().max() <= 1e-4
@@ -70,7 +73,9 @@ def test_lookup_drafting_without_mtp_weights(no_mtp_checkpoint):
     plain = engine.generate(PROMPT, GenerationParams(max_new_tokens=48, draft="none"))
     spec = Engine.load(str(no_mtp_checkpoint)).generate(PROMPT * 2, GenerationParams(max_new_tokens=48))
     assert spec.draft_source == "lookup"
-    again = Engine.load(str(no_mtp_checkpoint)).generate(PROMPT * 2, GenerationParams(max_new_tokens=48, draft="none"))
+    again = Engine.load(str(no_mtp_checkpoint)).generate(
+        PROMPT * 2, GenerationParams(max_new_tokens=48, draft="none")
+    )
     assert spec.token_ids == again.token_ids
     assert plain.new_tokens > 0
     with pytest.raises(ValueError, match="no MTP weights"):
@@ -116,7 +121,9 @@ def test_cancellation_stops_within_one_step(tiny_checkpoint):
         steps.append(1)
         return len(steps) > 5
 
-    result = engine.generate(PROMPT, GenerationParams(max_new_tokens=64, draft="none"), should_stop=should_stop)
+    result = engine.generate(
+        PROMPT, GenerationParams(max_new_tokens=64, draft="none"), should_stop=should_stop
+    )
     assert result.finish_reason == "cancelled"
     assert result.decode_steps <= 5
     assert 0 < result.new_tokens < 64
@@ -143,14 +150,36 @@ def test_sampling_is_reproducible_with_a_seed_and_follows_top_k(tiny_checkpoint)
     assert a.token_ids == b.token_ids
 
 
-def test_a_cancelled_prefill_leaves_its_finished_chunks_for_the_next_request(tiny_checkpoint, default_tokenizer):
+def test_a_cancelled_prefill_leaves_its_finished_chunks_for_the_next_request(
+    tiny_checkpoint, default_tokenizer
+):
     """Typing faster than a prefill: each request is cancelled after a chunk, and the next one goes on
     from there (the MTP ring never holds position 0; that must not count as a lost window)."""
     engine = Engine.load(str(tiny_checkpoint), prefill_chunk=16)
     prompt = PROMPT * 3
     cached = []
     for i in range(4):
-        result = engine.generate(prompt + "x" * i, GenerationParams(max_new_tokens=4), should_stop=lambda: True)
+        result = engine.generate(
+            prompt + "x" * i, GenerationParams(max_new_tokens=4), should_stop=lambda: True
+        )
         assert result.finish_reason == "cancelled"
         cached.append(result.cached_tokens)
     assert cached[0] == 0 and cached[1] >= 15 and cached[2] > cached[1] and cached[3] > cached[2]
+
+
+def test_compiled_steps_decode_as_the_eager_model_does(dense_layer_checkpoint, no_mtp_checkpoint):
+    """torch.compile'd decode steps (fused expert gather, all call lengths) against eager, for plain,
+    MTP and prompt-lookup decoding, on a config with a dense layer and one without MTP weights."""
+    for checkpoint, drafts in ((dense_layer_checkpoint, ("none", "mtp")), (no_mtp_checkpoint, ("lookup",))):
+        eager = Engine.load(str(checkpoint), slots=1)
+        compiled = Engine.load(str(checkpoint), slots=1, compile="on")
+        assert compiled.model._steps is not None
+        for draft in drafts:
+            params = GenerationParams(max_new_tokens=40, draft=draft)  # type: ignore[arg-type]
+            want = eager.generate(PROMPT * 2, params)
+            got = compiled.generate(PROMPT * 2, params)
+            assert got.token_ids == want.token_ids and got.decode_steps == want.decode_steps, draft
+        with torch.inference_mode():
+            ids = torch.tensor([compiled.tokenizer.encode(PROMPT)[:5]])
+            pos = torch.arange(5)
+            assert torch.allclose(compiled.model(ids, pos).logits, eager.model(ids, pos).logits, atol=1e-5)

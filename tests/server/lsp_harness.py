@@ -16,7 +16,9 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 from pytest_lsp.client import progress as record_work_done_progress
 
-SERVER = [sys.executable, "-m", "mellum_lsp", "serve"]
+# Eager: compiling the decode steps would add seconds to every server start; tests/model checks that the
+# compiled steps decode exactly as the eager ones, and the CLI tests run them through the server code.
+SERVER = [sys.executable, "-m", "mellum_lsp", "serve", "--set", "model.compile=off"]
 
 
 def make_client() -> LanguageClient:
