@@ -47,7 +47,9 @@ def test_typing_lines_back_keeps_the_head_of_the_prompt(tmp_path: Path, default_
     for n in range(len(typed) + 1):
         buffer = text[:at] + typed[:n] + text[at:]
         index.update_document(path, buffer, "python")
-        request = CompletionRequest(uri=path.as_uri(), path=path, text=buffer, offset=at + n, language_id="python")
+        request = CompletionRequest(
+            uri=path.as_uri(), path=path, text=buffer, offset=at + n, language_id="python"
+        )
         prompt = generation.build_prompt(index, default_tokenizer, request, settings, memo=memo)
         heads.add(prompt[: prompt.index("<fim_prefix>")])
     assert len(heads) == 1, [h[-300:] for h in heads]
