@@ -23,6 +23,7 @@ from .prompts import fim_prompt
 from .random_checkpoint import tiny_config, write_random_checkpoint
 
 NEW_TOKENS = 64
+MTP_DRAFT_LENGTHS = (1, 2, 3)  # MTP drafts per step: the engine's default is reported as "mtp"
 # The released 12B config (no weights): for memory figures and `info` without a download.
 REAL_CONFIG = Path(__file__).with_name("configs") / "mellum2-12b-a2.5b.json"
 
@@ -45,7 +46,7 @@ def decode_vs_transformers(directory: Path, prompt_lengths=(100, 2000), repeats:
     """Decode tokens/s at batch 1 after prompts of each length; prefill tokens/s too."""
     from transformers import MellumForCausalLM
 
-    engine = Engine.load(str(directory), slots=1)
+    engine = Engine.load(str(directory), slots=1, compile="auto")  # as the server runs it
     engine.stop_ids = frozenset()  # always decode the full 64 tokens, as generate(min_new_tokens) does
     hf = MellumForCausalLM.from_pretrained(str(directory), dtype=torch.float32).eval()
     out: dict[str, Any] = {}
@@ -66,6 +67,9 @@ def decode_vs_transformers(directory: Path, prompt_lengths=(100, 2000), repeats:
         ours_prefill = statistics.median(r.ttft_s for r in ours_runs)
         hf_decode_tps = (NEW_TOKENS - 1) / max(1e-9, hf_total - hf_prefill)
         ours_tps = (NEW_TOKENS - 1) / ours
+        with engine.model.eager():
+            eager_runs = [_plain(engine, ids) for _ in range(repeats)]
+        eager_tps = (NEW_TOKENS - 1) / statistics.median(r.total_s - r.ttft_s for r in eager_runs)
         mtp = None
         if engine.has_mtp:
             runs = [_plain(engine, ids, draft="mtp") for _ in range(repeats)]
@@ -78,6 +82,8 @@ def decode_vs_transformers(directory: Path, prompt_lengths=(100, 2000), repeats:
             "transformers_decode_tok_s": round(hf_decode_tps, 1),
             "engine_decode_tok_s": round(ours_tps, 1),
             "decode_speedup": round(ours_tps / hf_decode_tps, 2),
+            "engine_eager_decode_tok_s": round(eager_tps, 1),
+            "compiled_vs_eager": round(ours_tps / eager_tps, 2),
             "transformers_prefill_tok_s": round(n / hf_prefill, 1),
             "engine_prefill_tok_s": round(n / ours_prefill, 1),
             "prefill_speedup": round(hf_prefill / ours_prefill, 2),
@@ -88,7 +94,7 @@ def decode_vs_transformers(directory: Path, prompt_lengths=(100, 2000), repeats:
 
 def speculative_vs_plain(directory: Path, repeats: int = 3) -> dict[str, Any]:
     """MTP drafting on completion prompts, and prompt lookup on an edit, each against plain decoding."""
-    engine = Engine.load(str(directory), slots=1)
+    engine = Engine.load(str(directory), slots=1, compile="auto")
     source = Path(__file__).with_name("engine.py").read_text()
     report: dict[str, Any] = {}
     if engine.has_mtp:
@@ -96,8 +102,10 @@ def speculative_vs_plain(directory: Path, repeats: int = 3) -> dict[str, Any]:
                                                       prefix=source[: k], suffix=""))[-1500:]
                    for k in (3000, 6000, 9000)]
         plain = [min((_plain(engine, p) for _ in range(repeats)), key=lambda r: r.total_s) for p in prompts]
-        spec = [min((_plain(engine, p, draft="mtp") for _ in range(repeats)), key=lambda r: r.total_s) for p in prompts]
-        report["mtp"] = _compare(plain, spec)
+        for k in MTP_DRAFT_LENGTHS:
+            spec = [min((_plain(engine, p, draft="mtp", draft_tokens=k) for _ in range(repeats)),
+                        key=lambda r: r.total_s) for p in prompts]
+            report["mtp" if k == engine.mtp_draft_tokens else f"mtp_{k}_drafts"] = _compare(plain, spec)
     # An edit: the model rewrites a region it has just been shown; drafts come from the original region.
     region = source[source.index("class Slot") : source.index("class Engine")]
     prompt = (f"<|im_start|>user\nRewrite this code unchanged.\n```python\n{region}```<|im_end|>\n"
@@ -125,7 +133,7 @@ def _compare(plain: list, spec: list) -> dict[str, Any]:
 
 def ttft_after_keystroke(directory: Path, prompt_tokens: int = 4000, repeats: int = 3) -> dict[str, Any]:
     """Time to first token after a one-character change at the end of a long prompt, vs the same prompt cold."""
-    engine = Engine.load(str(directory), slots=1)
+    engine = Engine.load(str(directory), slots=1, compile="auto")
     ids = _prompt(engine.tokenizer, prompt_tokens)
     text = engine.tokenizer.decode(ids)
     params = GenerationParams(max_new_tokens=1, draft="none")

@@ -365,10 +365,13 @@ class Engine:
         state = out.hidden[:, -1:]
         logits = out.logits[0, -1]
         for i in range(k):
-            p = probabilities(logits, params.temperature, params.top_k, params.top_p)
-            tok = int(sample(p, gen)) if params.temperature > 0 else int(logits.argmax())
+            if params.temperature > 0:
+                p = probabilities(logits, params.temperature, params.top_k, params.top_p)
+                tok = int(sample(p, gen))
+                dists.append(p)
+            else:
+                tok = int(logits.argmax())
             draft.append(tok)
-            dists.append(p)
             if i + 1 == k:
                 break
             nxt = self.model.mtp_forward(

@@ -13,7 +13,8 @@ experts, which are stacked per layer (`mlp.experts.w13` [E, 2I, H] = gate and up
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import cast
 
@@ -382,7 +383,7 @@ class Mellum(nn.Module):
         if layer is None:
             raise RuntimeError("this checkpoint has no MTP weights")
         embeds = self.model.embed_tokens(next_tokens)
-        rope = self._rope(positions, embeds.dtype)[self.cfg.mtp_layer_types[0]]
+        rope = self.rotary[self.cfg.mtp_layer_types[0]](positions, embeds.dtype)
         x, rl = self._layer(
             layer, layer.fuse(embeds, hidden), rope, positions, caches[-1] if caches else None
         )
@@ -402,6 +403,15 @@ class Mellum(nn.Module):
         before, after = self._steps
         q, k, v = before(layer, x, rope)
         return after(layer, x, layer.self_attn.attend(q, k, v, positions, cache))
+
+    @contextmanager
+    def eager(self) -> Iterator[None]:
+        """Run without the compiled steps inside (the reference they are measured against)."""
+        steps, self._steps = self._steps, None
+        try:
+            yield
+        finally:
+            self._steps = steps
 
     def compile_steps(self) -> None:
         """Compile each layer's math around the cache for calls of a few tokens (a decode step, MTP
