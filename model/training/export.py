@@ -13,6 +13,7 @@ from ..config import ModelConfig
 from ..modeling import Mellum
 from ..weights import save_model
 from .corpus import HELD_OUT
+from .examples import Mix
 
 CHATML_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
@@ -48,9 +49,21 @@ def export(run_dir: Path, state_file: Path, target: Path, *, shard_bytes: int = 
         held_out=", ".join(HELD_OUT),
         settings=json.dumps(state["settings"], indent=2),
         python=platform.python_version(),
+        fim=Mix().fim,
+        chat=Mix().chat,
+        history=_history(run_dir),
     )
     (target / "README.md").write_text(card)
 
+
+def _history(run_dir: Path) -> str:
+    """The run's own account of how it went (`HISTORY.md` in the run directory): phases, resumes with
+    changed settings or code. A card must say how its weights were made, not how they could have been."""
+    notes = run_dir / HISTORY_FILE
+    return "\n" + notes.read_text().strip() + "\n" if notes.exists() else ""
+
+
+HISTORY_FILE = "HISTORY.md"
 
 CARD = """# mellum-lsp default model
 
@@ -73,15 +86,16 @@ ids (0-32).
 ## Training
 
 - Data: the CPython {python} standard library sources that ship with Python (PSF License 2.0), as
-  repository-format examples (`<reponame>`, `<filename>` blocks with several files of one package), 60% of
-  them fill-in-the-middle in SPM and PSM order, plus docstring-to-function examples in ChatML.
+  repository-format examples (`<reponame>`, `<filename>` blocks with several files of one package), {fim:.0%}
+  of them fill-in-the-middle in SPM and PSM order (most middles the rest of a line from a cursor after the
+  indentation, as an editor asks), plus {chat:.0%} docstring-to-function examples in ChatML.
 - Held out, never trained on: {held_out}.
 - Objective: next-token cross-entropy + 0.1 x MTP next-next-token cross-entropy + load balancing.
 - {steps} steps, {tokens:,} tokens, AdamW with cosine decay, on 2 CPU cores (see the settings below).
 - Final training loss (mean of the last 20 steps): next token {lm:.3f}, MTP {mtp:.3f}.
 
 Reproduce: `mellum-lsp train --out runs/default --export model/default` (resumes if interrupted).
-
+{history}
 ```json
 {settings}
 ```
