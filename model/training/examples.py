@@ -7,7 +7,9 @@ batches an uninterrupted one would.
 from __future__ import annotations
 
 import ast
+import keyword
 import random
+import re
 import textwrap
 from collections import defaultdict
 from dataclasses import dataclass
@@ -23,7 +25,8 @@ class Mix:
 
     fim: float = 0.9  # of repository examples, the share whose last file becomes a FIM example
     spm: float = 0.5  # of FIM examples, the share in SPM order (the server's default)
-    chat: float = 0.08  # share of sequences that are docstring-to-function chat examples
+    chat: float = 0.16  # share of sequences that are chat examples: docstring to function, or a rewrite
+    rewrite: float = 0.5  # of chat examples, the share that rewrite a function (what edits and fixes ask)
     context_files: tuple[int, int] = (0, 2)  # other files of the same package before the current one
     context_chars: int = 600  # chars kept from each context file
     # Short enough that a 1,024-token sequence holds several examples: more middles per step.
@@ -67,6 +70,8 @@ class ExampleBuilder:
         for f in files:
             self.by_package[f.package].append(f)
         self.functions = [fn for f in files for fn in _documented_functions(f.text)]
+        self.names = sorted({n for _, _, src in self.functions for n in re.findall(r"\b[a-z_][a-z0-9_]{3,}\b", src)}
+                            - _KEYWORDS)
 
     def repo_example(self, rng: random.Random) -> str:
         current = rng.choice(self.files)
@@ -98,12 +103,33 @@ class ExampleBuilder:
         prompt = chat_prompt([{"role": "user", "content": question}])
         return f"{prompt}```python\n{source}\n```<|im_end|>\n{EOS}"
 
+    def rewrite_example(self, rng: random.Random) -> str:
+        """A function rewritten as instructed: renamed throughout, its docstring removed, or kept as it is.
+        Most of the answer copies the question, as in the server's rewrites, fixes and next-edit
+        predictions, which draft from the original region for exactly that reason."""
+        _, _, source = rng.choice(self.functions)
+        kind = rng.random()
+        names = _bound_names(source)
+        if kind < 0.6 and names:
+            old = rng.choice(names)
+            new = rng.choice(self.names)
+            instruction, result = f"Rename `{old}` to `{new}`.", re.sub(rf"\b{old}\b", new, source)
+        elif kind < 0.8:
+            instruction, result = "Remove the docstring.", _without_docstring(source)
+        else:
+            instruction, result = "Keep this code as it is.", source
+        question = f"The region:\n```python\n{source}\n```\n\nInstruction: {instruction}"
+        prompt = chat_prompt([{"role": "system", "content": REWRITE_SYSTEM}, {"role": "user", "content": question}])
+        return f"{prompt}```python\n{result}\n```<|im_end|>\n{EOS}"
+
     def sequence(self, rng: random.Random, length: int) -> list[int]:
         """`length` token ids: examples packed back to back. An example that does not fit loses its head,
         never its tail: the tail is the FIM middle or the answer, the part the server asks for."""
         ids: list[int] = []
         while len(ids) < length:
-            make = self.chat_example if self.functions and rng.random() < self.mix.chat else self.repo_example
+            make = self.repo_example
+            if self.functions and rng.random() < self.mix.chat:
+                make = self.rewrite_example if rng.random() < self.mix.rewrite else self.chat_example
             ids.extend(self.tok.encode(make(rng))[-(length - len(ids)) :])
         return ids
 
@@ -122,6 +148,38 @@ def _documented_functions(text: str) -> list[tuple[str, str, str]]:
             if not doc or len(doc) < 20 or node.end_lineno is None or node.end_lineno - node.lineno > 40:
                 continue
             source = textwrap.dedent("".join(lines[node.lineno - 1 : node.end_lineno])).rstrip()
-            if len(source) <= 1200:
+            if len(source) <= 1200 and _parses(source):
                 out.append((f"{node.name}({ast.unparse(node.args)})", doc.strip().split("\n\n")[0], source))
     return out
+
+
+_KEYWORDS = set(keyword.kwlist) | set(keyword.softkwlist) | {"self", "cls"}
+REWRITE_SYSTEM = "You rewrite code as instructed and reply with the whole rewritten code in one fenced block."
+
+
+def _without_docstring(source: str) -> str:
+    """`source` (one function) without its docstring's lines."""
+    node = ast.parse(source).body[0]
+    assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    doc = node.body[0]
+    lines = source.split("\n")
+    return "\n".join(lines[: doc.lineno - 1] + lines[(doc.end_lineno or doc.lineno) :])
+
+
+def _bound_names(source: str) -> list[str]:
+    """The parameters and local variables of a function's source: what a rename is about."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.arg):
+            found.add(node.arg)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+    return sorted(n for n in found if len(n) > 1 and n not in _KEYWORDS)
+
+
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except SyntaxError:  # a method whose body dedents badly (a string literal at column 0)
+        return False
+    return True
