@@ -72,7 +72,7 @@ def default_architecture(vocab_size: int) -> dict:
 @dataclass
 class TrainSettings:
     out: Path
-    steps: int = 1600
+    steps: int = 3300
     batch: int = 4
     seq_len: int = 1024
     lr: float = 2e-3
