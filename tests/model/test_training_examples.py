@@ -1,0 +1,69 @@
+"""Training examples: FIM middles shaped like editor requests, rewrites that parse, exact packing."""
+
+from __future__ import annotations
+
+import ast
+import random
+
+import pytest
+
+from model.training.corpus import SourceFile
+from model.training.examples import ExampleBuilder, _bound_names, _lines_span, _without_docstring
+
+SOURCE = '''import os
+
+
+def walk(root, pattern="*"):
+    """Yield the files under root."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in filenames:
+            yield os.path.join(dirpath, name)
+
+
+def count(root):
+    """How many files are under root."""
+    total = 0
+    for path in walk(root):
+        total += 1
+    return total
+'''
+
+
+@pytest.fixture(scope="module")
+def builder(default_tokenizer):
+    files = [SourceFile("pkg/walker.py", SOURCE), SourceFile("pkg/other.py", SOURCE.replace("walk", "scan"))]
+    return ExampleBuilder(files, default_tokenizer)
+
+
+def test_middles_stay_inside_the_text_and_rest_of_line_spans_end_at_the_line_end() -> None:
+    rest_of_line = 0
+    for seed in range(400):
+        a, b = _lines_span(SOURCE, random.Random(seed))
+        assert 0 <= a <= b <= len(SOURCE)
+        middle = SOURCE[a:b]
+        if "\n" not in middle and (b == len(SOURCE) or SOURCE[b] == "\n") and middle.strip():
+            rest_of_line += 1
+            line_start = SOURCE.rfind("\n", 0, a) + 1
+            indent = len(SOURCE[line_start:]) - len(SOURCE[line_start:].lstrip(" "))
+            assert a - line_start >= min(indent, b - line_start), "the cursor sits after the indentation"
+    assert rest_of_line > 150  # most middles finish the current line, as the editor asks
+
+
+def test_rewrites_rename_whole_words_and_drop_docstrings_cleanly() -> None:
+    function = SOURCE[SOURCE.index("def count") :]
+    assert _bound_names(function) == ["path", "root", "total"]
+    stripped = _without_docstring(function)
+    tree = ast.parse(stripped)
+    assert ast.get_docstring(tree.body[0]) is None and "total += 1" in stripped  # type: ignore[arg-type]
+
+
+def test_rewrite_examples_answer_with_code_that_parses(builder) -> None:
+    for seed in range(30):
+        example = builder.rewrite_example(random.Random(seed))
+        answer = example.rsplit("<|im_start|>assistant\n```python\n", 1)[1].split("\n```<|im_end|>")[0]
+        ast.parse(answer)
+
+
+def test_sequences_are_exact_length_and_reproducible(builder) -> None:
+    first = builder.sequence(random.Random(7), 513)
+    assert len(first) == 513 and first == builder.sequence(random.Random(7), 513)
