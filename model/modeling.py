@@ -25,7 +25,7 @@ from torch import nn
 from .config import ModelConfig, RopeConfig
 from .kv_cache import FullCache, RingCache
 
-COMPILED_MAX_TOKENS = 8  # calls up to this many tokens use the compiled steps, when compiled
+COMPILED_MAX_TOKENS = 16  # calls up to this many tokens (a step verifying 8 lookup drafts) use the compiled steps
 
 
 class RMSNorm(nn.Module):
