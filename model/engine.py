@@ -14,6 +14,7 @@ Single-threaded by design: the server calls it from one worker thread.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from typing import Literal
 import torch
 
 from .config import ModelConfig
+from .healing import Healer
 from .kv_cache import FullCache, RingCache
 from .modeling import Mellum
 from .sampling import accept_draft, probabilities, sample
@@ -48,6 +50,7 @@ class GenerationParams:
     draft: Literal["auto", "mtp", "lookup", "none"] = "auto"
     draft_tokens: int = 0  # tokens per draft; 0 = the engine's default for the draft source
     lookup_text: str | None = None  # extra text for prompt lookup (e.g. the original region of an edit)
+    heal: bool = False  # the prompt ends with a FIM prefix then <fim_middle>: token healing (model/healing.py)
     seed: int | None = None
 
 
@@ -143,6 +146,10 @@ class Engine:
         stop_ids |= set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
         self.stop_ids = frozenset(stop_ids)
 
+    @functools.cached_property
+    def healer(self) -> Healer:
+        return Healer(self.tokenizer)
+
     def compile(self) -> None:
         """Compile the model's few-token steps (`Mellum.compile_steps`) and run every kind of step that
         decoding uses (plain, MTP or prompt-lookup drafts and their verification) once, so that no
@@ -200,6 +207,7 @@ class Engine:
         ids = self.tokenizer.encode(prompt) if isinstance(prompt, str) else list(prompt)
         if not ids:
             ids = [self.tokenizer.eos_id]
+        ids, healed = self.healer.split(ids) if params.heal else (ids, "")
         budget = self.context - len(ids)
         if budget <= 0:
             raise ValueError(
@@ -222,14 +230,14 @@ class Engine:
             return result
         logits, hidden = prefilled
 
-        out = _Output(self.tokenizer, params.stop, max_new, self.stop_ids, on_text)
+        out = _Output(self.tokenizer, params.stop, max_new, self.stop_ids, on_text, skip=healed)
         lookup = NgramIndex() if source == "lookup" else None
         if lookup is not None:
             if params.lookup_text:
                 lookup.add_extra(self.tokenizer.encode(params.lookup_text))
             lookup.extend(ids)
             out.on_commit = lookup.extend
-        next_token = _choose(logits, params, gen)
+        next_token = _choose(self.healer.restrict(logits, healed) if healed else logits, params, gen)
         finish: FinishReason | None = out.commit(next_token)
         result.ttft_s = time.perf_counter() - t0
         while finish is None:
@@ -400,8 +408,9 @@ class _Output:
     """Committed tokens and their text: stop tokens, stop strings, the token limit, and streaming that
     never sends text a stop string may still claim."""
 
-    def __init__(self, tokenizer, stops, max_new, stop_ids, on_text):
+    def __init__(self, tokenizer, stops, max_new, stop_ids, on_text, skip: str = ""):
         self.decoder = StreamDecoder(tokenizer)
+        self.skip = skip  # text the first token repeats (token healing): never part of the answer
         self.stops, self.max_new, self.stop_ids, self.on_text = stops, max_new, stop_ids, on_text
         self.ids: list[int] = []
         self.text = ""
@@ -416,6 +425,10 @@ class _Output:
         if self.on_commit:
             self.on_commit([tok])
         self.text += self.decoder.push([tok])
+        if self.skip and len(self.text) >= len(self.skip):
+            self.text, self.skip = self.text[len(self.skip) :], ""
+        if self.skip:  # still spelling the healed text
+            return "length" if len(self.ids) >= self.max_new else None
         cut = _find_stop(self.text, self.stops)
         if cut is not None:
             self.text = self.text[:cut]

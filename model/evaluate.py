@@ -95,7 +95,7 @@ def evaluate_lines(engine: Engine, samples: list[Sample], repo: str,
     for k, s in enumerate(samples):
         prompt = fim_prompt(repo=repo, files=(), path=s.path, prefix=s.prefix, suffix=s.suffix)
         ids = engine.tokenizer.encode(prompt)
-        result = engine.generate(ids, GenerationParams(max_new_tokens=MAX_LINE_TOKENS, stop=("\n",), draft=draft))
+        result = engine.generate(ids, GenerationParams(max_new_tokens=MAX_LINE_TOKENS, stop=("\n",), draft=draft, heal=True))
         pred = result.text.rstrip()
         proposed += result.draft_proposed
         accepted += result.draft_accepted

@@ -53,6 +53,7 @@ def generation_params(multiline: bool, settings: CompletionSettings) -> dict[str
         "max_new_tokens": settings.max_new_tokens,
         "temperature": settings.temperature,
         "stop": SPECIAL_STOPS if multiline else ("\n", *SPECIAL_STOPS),
+        "heal": settings.fim_mode == "spm",  # the prefix ends right before <fim_middle> only in SPM
     }
 
 
