@@ -437,6 +437,8 @@ class _Output:
         return "length" if len(self.ids) >= self.max_new else None
 
     def flush(self) -> None:
+        if self.skip:  # ended before the text covered the healed part: no answer yet
+            self.text = ""
         self._stream(len(self.text))
 
     def _stream(self, upto: int) -> None:

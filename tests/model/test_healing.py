@@ -15,7 +15,7 @@ def test_split_takes_out_the_fragment_before_fim_middle_only(default_tokenizer) 
     healed, tail = healer.split(ids)
     assert tail and "self.max_li".endswith(tail)
     assert healed == ids[:-2] + ids[-1:]
-    for prefix in ("x = 1\n", ""):  # a line break, or a special token, before <fim_middle>: nothing to heal
+    for prefix in ("x = 1\n    ", ""):  # a line break, or a special token, before <fim_middle>: nothing to heal
         ids = default_tokenizer.encode(fim_prompt(repo="r", files=(), path="a.py", prefix=prefix, suffix=""))
         assert healer.split(ids) == (ids, "")
     assert healer.split(default_tokenizer.encode("x = self.max_li")) == (default_tokenizer.encode("x = self.max_li"), "")
@@ -26,7 +26,6 @@ def test_restrict_keeps_exactly_the_tokens_that_start_with_the_fragment(default_
     logits = torch.zeros(default_tokenizer.vocab_size)
     kept = torch.isfinite(healer.restrict(logits, "li")).nonzero().flatten().tolist()
     assert kept and all(default_tokenizer.token_bytes(i).startswith("li") for i in kept)
-    assert default_tokenizer.encode("li")[0] in kept or len(default_tokenizer.encode("li")) > 1
 
 
 def test_a_healed_answer_starts_where_the_cursor_is(tiny_checkpoint) -> None:
@@ -39,3 +38,4 @@ def test_a_healed_answer_starts_where_the_cursor_is(tiny_checkpoint) -> None:
     first = engine.tokenizer.token_bytes(result.token_ids[0])
     assert first.startswith(tail)
     assert tail + result.text == engine.tokenizer.decode(result.token_ids)[: len(tail) + len(result.text)]
+
