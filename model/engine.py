@@ -153,13 +153,19 @@ class Engine:
     def compile(self) -> None:
         """Compile the model's few-token steps (`Mellum.compile_steps`) and run every kind of step that
         decoding uses (plain, MTP or prompt-lookup drafts and their verification) once, so that no
-        request waits for a compilation."""
+        request waits for a compilation. Where compiling fails (inductor needs a C++ compiler on the
+        CPU), decoding stays eager and the reason is logged."""
         self.model.compile_steps()
         warm = self.tokenizer.encode("def add(a, b):\n    return a + b\n\n\ndef add(a, b):\n")
-        for draft in ("none", "mtp" if self.has_mtp else "lookup"):
-            for slot in range(len(self.slots)):
-                self.generate(warm, GenerationParams(max_new_tokens=6, draft=draft), slot=slot)  # type: ignore[arg-type]
-                self.slots[slot].truncate(0)
+        try:
+            for draft in ("none", "mtp" if self.has_mtp else "lookup"):
+                for slot in range(len(self.slots)):
+                    self.generate(warm, GenerationParams(max_new_tokens=6, draft=draft), slot=slot)  # type: ignore[arg-type]
+        except Exception as exc:  # torch raises many kinds here (BackendCompilerFailed, CppCompileError, ...)
+            self.model.compile_steps(enabled=False)
+            log.warning("torch.compile failed (%s: %s); decoding runs eagerly", type(exc).__name__, exc)
+        for cleared in self.slots:
+            cleared.truncate(0)
 
     def _new_slot(self) -> Slot:
         caches = self.model.new_caches(self.context, self.ring_reserve)

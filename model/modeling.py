@@ -413,12 +413,15 @@ class Mellum(nn.Module):
         finally:
             self._steps = steps
 
-    def compile_steps(self) -> None:
+    def compile_steps(self, enabled: bool = True) -> None:
         """Compile each layer's math around the cache for calls of a few tokens (a decode step, MTP
         drafts, their verification), once for all layers. A decode step is mostly per-operation
         overhead on a CPU; compiled, the norms, RoPE, routing and experts run as a few fused loops.
         The first call length (one token) compiles a static graph, the next one a graph for any length;
         each takes seconds, so `Engine.compile` runs them at load time."""
+        if not enabled:
+            self._steps = None
+            return
         self._steps = (torch.compile(DecoderLayer.before_cache), torch.compile(DecoderLayer.after_cache))
 
     # -- bookkeeping -----------------------------------------------------------------------------

@@ -183,3 +183,19 @@ def test_compiled_steps_decode_as_the_eager_model_does(dense_layer_checkpoint, n
             ids = torch.tensor([compiled.tokenizer.encode(PROMPT)[:5]])
             pos = torch.arange(5)
             assert torch.allclose(compiled.model(ids, pos).logits, eager.model(ids, pos).logits, atol=1e-5)
+
+
+def test_a_failing_compiler_leaves_decoding_eager(tiny_checkpoint, monkeypatch, caplog):
+    """No C++ compiler (or any inductor failure) must not cost the user the model."""
+
+    def broken(fn):
+        def run(*args, **kwargs):
+            raise RuntimeError("no C++ compiler found")
+
+        return run
+
+    monkeypatch.setattr(torch, "compile", broken)
+    engine = Engine.load(str(tiny_checkpoint), slots=1, compile="on")
+    assert engine.model._steps is None and "decoding runs eagerly" in caplog.text
+    want = Engine.load(str(tiny_checkpoint), slots=1).generate(PROMPT, GenerationParams(max_new_tokens=12))
+    assert engine.generate(PROMPT, GenerationParams(max_new_tokens=12)).token_ids == want.token_ids
