@@ -23,7 +23,7 @@ from .prompts import fim_prompt
 from .random_checkpoint import tiny_config, write_random_checkpoint
 
 NEW_TOKENS = 64
-MTP_DRAFT_LENGTHS = (1, 2, 3)  # MTP drafts per step: the engine's default is reported as "mtp"
+MTP_DRAFT_LENGTHS = (1, 2, 3)  # MTP drafts per step: the engine's default (2) is reported as "mtp"
 # The released 12B config (no weights): for memory figures and `info` without a download.
 REAL_CONFIG = Path(__file__).with_name("configs") / "mellum2-12b-a2.5b.json"
 

@@ -126,7 +126,7 @@ class Engine:
         context: int | None = None,
         ring_reserve: int = 512,
         prefill_chunk: int = 512,
-        mtp_draft_tokens: int = 1,
+        mtp_draft_tokens: int = 2,
         lookup_draft_tokens: int = 8,
     ):
         self.model = model

@@ -204,7 +204,9 @@ def summarise(
 ) -> dict[str, Any]:
     """Counts by outcome, latency percentiles of the shown suggestions, and the KV-cache share."""
     shown = sorted(r.latency_ms for r in replies if r.outcome == "shown")
-    model = [r.details for r in replies if r.outcome == "shown" and r.details.get("source") == "model"]
+    from_model = [r for r in replies if r.outcome == "shown" and r.details.get("source") == "model"]
+    model = [r.details for r in from_model]
+    model_ms = sorted(r.latency_ms for r in from_model)
     prompt = _delta(figures_before, figures_after, "prompt_tokens")
     cached = _delta(figures_before, figures_after, "cached_tokens")
     if prompt is None:
@@ -219,6 +221,8 @@ def summarise(
         "errors": sum(1 for r in replies if r.outcome == "error"),
         "p50_ms": percentile(shown, 50),
         "p95_ms": percentile(shown, 95),
+        "model_p50_ms": percentile(model_ms, 50),  # the answers that needed the model (not the typed-through cache)
+        "model_p95_ms": percentile(model_ms, 95),
         "mean_prompt_tokens": round(sum(d.get("prompt_tokens", 0) for d in model) / len(model))
         if model
         else None,
