@@ -51,6 +51,7 @@ def export(run_dir: Path, state_file: Path, target: Path, *, shard_bytes: int = 
         python=platform.python_version(),
         fim=Mix().fim,
         chat=Mix().chat,
+        rewrite=Mix().rewrite,
         history=_history(run_dir),
     )
     (target / "README.md").write_text(card)
@@ -88,7 +89,8 @@ ids (0-32).
 - Data: the CPython {python} standard library sources that ship with Python (PSF License 2.0), as
   repository-format examples (`<reponame>`, `<filename>` blocks with several files of one package), {fim:.0%}
   of them fill-in-the-middle in SPM and PSM order (most middles the rest of a line from a cursor after the
-  indentation, as an editor asks), plus {chat:.0%} docstring-to-function examples in ChatML.
+  indentation, as an editor asks), plus {chat:.0%} chat examples in ChatML: {rewrite:.0%} of them rewrites of a
+  function (renamed throughout, its docstring removed, or kept as is), the rest docstring to function.
 - Held out, never trained on: {held_out}.
 - Objective: next-token cross-entropy + 0.1 x MTP next-next-token cross-entropy + load balancing.
 - {steps} steps, {tokens:,} tokens, AdamW with cosine decay, on 2 CPU cores (see the settings below).
