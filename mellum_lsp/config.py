@@ -44,6 +44,8 @@ class ModelSettings:
     slots: int = field(default=2, metadata=_range(2, 8))
     # torch.compile the decode steps at load: ~1.3x faster decoding on a CPU, seconds more to load
     compile: Literal["auto", "on", "off"] = "auto"
+    # CPU threads for the model (0: torch's default, one per core); 1 keeps latency steady on a busy machine
+    threads: int = field(default=0, metadata=_range(0, 256))
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,7 @@ class Session:
                 dtype=settings.dtype,
                 slots=settings.slots,
                 compile=settings.compile,
+                threads=settings.threads,
             )
         except Exception as exc:
             self._engine = None

@@ -181,10 +181,15 @@ class Engine:
         device: str = "cpu",
         dtype: str = "auto",
         compile: Literal["auto", "on", "off"] = "off",
+        threads: int = 0,
         **kwargs,
     ) -> Engine:
         """Load a checkpoint; `compile` "auto" compiles the decode steps on a CPU, where they are
-        bound by per-operation overhead (untested on GPUs, so left off there)."""
+        bound by per-operation overhead (untested on GPUs, so left off there). `threads` sets torch's
+        CPU threads for the process (0 leaves torch's default): OpenMP threads spin-wait for each
+        other, so on cores another process is busy with, one thread is far steadier than several."""
+        if threads:
+            torch.set_num_threads(threads)
         directory = resolve_model(model)
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"

@@ -199,3 +199,12 @@ def test_a_failing_compiler_leaves_decoding_eager(tiny_checkpoint, monkeypatch, 
     assert engine.model._steps is None and "decoding runs eagerly" in caplog.text
     want = Engine.load(str(tiny_checkpoint), slots=1).generate(PROMPT, GenerationParams(max_new_tokens=12))
     assert engine.generate(PROMPT, GenerationParams(max_new_tokens=12)).token_ids == want.token_ids
+
+
+def test_the_thread_count_is_applied_at_load(tiny_checkpoint):
+    before = torch.get_num_threads()
+    try:
+        Engine.load(str(tiny_checkpoint), slots=1, threads=1)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
