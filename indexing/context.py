@@ -62,12 +62,13 @@ def fit_lines(
     count: Callable[[str], int],
     from_end: bool,
     chars_per_token: float = 4.0,
-    allowed: Callable[[int], bool] = lambda keep: True,
+    snap: int = 1,
 ) -> int:
     """How many whole lines from the end (or the start) of `lines`, joined by newlines, fit in
-    `target` tokens, among the numbers `allowed` accepts. A few real counts: the first at a
-    typical characters-per-token guess, each next one rescaled by the ratio observed; the
-    largest count that fitted wins."""
+    `target` tokens, leaving out a multiple of `snap` lines (or none): the cut then stays on its
+    grid while one types on the kept side. A few real counts: the first at a typical
+    characters-per-token guess, each next one rescaled by the ratio observed; the largest count
+    that fitted wins."""
     ordered = lines[::-1] if from_end else lines
     cumulative = [0]
     limit = target * MAX_CHARS_PER_TOKEN  # longer text cannot fit: never counted
@@ -80,7 +81,7 @@ def fit_lines(
     wanted = target * chars_per_token * 0.99
     for _ in range(FIT_ROUNDS):
         keep = min(available, max(0, bisect.bisect_right(cumulative, wanted) - 1))
-        while keep > 0 and not allowed(keep):
+        while snap > 1 and 0 < keep < len(lines) and (len(lines) - keep) % snap:
             keep -= 1
         if keep in tried or keep <= best:
             break
@@ -111,7 +112,7 @@ def cut_prefix(
         count,
         from_end=True,
         chars_per_token=chars_per_token,
-        allowed=lambda keep: keep == len(lines) or snap <= 1 or (len(lines) - keep) % snap == 0,
+        snap=snap,
     )
     if kept == 0:
         partial = lines[last]
@@ -135,7 +136,7 @@ def cut_suffix(
         count,
         from_end=False,
         chars_per_token=chars_per_token,
-        allowed=lambda keep: keep == len(lines) or snap <= 1 or (len(lines) - keep) % snap == 0,
+        snap=snap,
     )
     return "\n".join(lines[:kept]), kept
 
