@@ -105,14 +105,8 @@ class Attention(nn.Module):
         self.k_norm = RMSNorm(self.head_dim, cfg.rms_norm_eps)
         self.window = cfg.sliding_window if layer_type == "sliding_attention" else None
 
-    def forward(
-        self,
-        x: torch.Tensor,  # [B, T, H]
-        rope: tuple[torch.Tensor, torch.Tensor],
-        positions: torch.Tensor,  # [T]
-        cache: FullCache | RingCache | None,
-    ) -> torch.Tensor:
-        return self.o_proj(self.attend(*self.project(x, rope), positions, cache))
+    # No forward(): a layer runs `project`, then `attend` (the cache), then `o_proj`, in two halves
+    # around the cache (see DecoderLayer).
 
     def project(
         self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor]
