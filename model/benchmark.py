@@ -169,7 +169,7 @@ def run(model: str, repeats: int = 3, progress: Callable[[str], None] = lambda s
                                        layer_types=["sliding_attention"] * 3 + ["full_attention"] + ["sliding_attention"] * 3 + ["full_attention"],
                                        mlp_layer_types=["sparse"] * 8, sliding_window=256, num_local_experts=16,
                                        num_experts_per_tok=4, moe_intermediate_size=96, head_dim=64),
-                                       tokenizer_dir=directory)
+                                       tokenizer_dir=directory, dtype=torch.bfloat16)
         progress("decode vs transformers (random tiny config)")
         report["random_config"] = decode_vs_transformers(tiny, repeats=repeats)
     progress("decode vs transformers (default checkpoint)")

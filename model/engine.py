@@ -155,12 +155,14 @@ class Engine:
         decoding uses (plain, MTP or prompt-lookup drafts and their verification) once, so that no
         request waits for a compilation. Where compiling fails (inductor needs a C++ compiler on the
         CPU), decoding stays eager and the reason is logged."""
-        self.model.compile_steps()
         warm = self.tokenizer.encode("def add(a, b):\n    return a + b\n\n\ndef add(a, b):\n")
         try:
+            self.model.compile_steps()
             for draft in ("none", "mtp" if self.has_mtp else "lookup"):
                 for slot in range(len(self.slots)):
                     self.generate(warm, GenerationParams(max_new_tokens=6, draft=draft), slot=slot)  # type: ignore[arg-type]
+                    # a keystroke: a few new tokens after a cached prefix
+                    self.generate(warm + warm[:3], GenerationParams(max_new_tokens=2, draft=draft), slot=slot)  # type: ignore[arg-type]
         except Exception as exc:  # torch raises many kinds here (BackendCompilerFailed, CppCompileError, ...)
             self.model.compile_steps(enabled=False)
             log.warning("torch.compile failed (%s: %s); decoding runs eagerly", type(exc).__name__, exc)
@@ -193,11 +195,14 @@ class Engine:
         directory = resolve_model(model)
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
-        torch_dtype = resolve_dtype(dtype, device)
-        net = load_model(directory, device=device, dtype=torch_dtype)
+        compiled = compile == "on" or (compile == "auto" and device == "cpu")
+        # Compiled steps read bf16/fp16 weights in place and compute in fp32; eager ones would convert them
+        # at every call, so an eager CPU model widens them once at load.
+        narrow = dtype == "auto" and compiled
+        net = load_model(directory, device=device, dtype=resolve_dtype(dtype, device), narrow_weights=narrow)
         tokenizer = Tokenizer.from_dir(directory)
         engine = cls(net, tokenizer, name=str(model), **kwargs)
-        if compile == "on" or (compile == "auto" and device == "cpu"):
+        if compiled:
             engine.compile()
         return engine
 

@@ -20,12 +20,16 @@ class FullCache:
         self.k = torch.zeros(batch, kv_heads, capacity, head_dim, dtype=dtype, device=device)  # [B, K, S, D]
         self.v = torch.zeros_like(self.k)
         self.capacity = capacity
+        _fixed(self.k, self.v)
 
-    def update(self, k: torch.Tensor, v: torch.Tensor, start: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def prepare(self, start: int, t: int) -> None:
+        """Bookkeeping before `write`, outside any compiled graph: refuse a context past the capacity."""
+        if start + t > self.capacity:
+            raise ValueError(f"context of {start + t} tokens exceeds the cache capacity of {self.capacity}")
+
+    def write(self, k: torch.Tensor, v: torch.Tensor, start: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Write k, v [B, K, T, D] at positions start..start+T-1; return all keys up to there and their positions."""
         end = start + k.shape[2]
-        if end > self.capacity:
-            raise ValueError(f"context of {end} tokens exceeds the cache capacity of {self.capacity}")
         self.k[:, :, start:end] = k
         self.v[:, :, start:end] = v
         positions = torch.arange(end, device=k.device)
@@ -47,9 +51,14 @@ class RingCache:
         self.v = torch.zeros_like(self.k)
         self.pos = torch.full((size,), -1, dtype=torch.long, device=device)  # [S] position held by each slot
         self.size, self.window = size, window
+        _fixed(self.k, self.v, self.pos)
         self.lost_below = 0  # positions below this were overwritten by newer ones (the MTP ring never holds 0)
 
-    def update(self, k: torch.Tensor, v: torch.Tensor, start: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def prepare(self, start: int, t: int) -> None:
+        """Bookkeeping before `write`, outside any compiled graph: the positions the write will overwrite."""
+        self.lost_below = max(self.lost_below, start + t - self.size)
+
+    def write(self, k: torch.Tensor, v: torch.Tensor, start: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Store the new tokens and return what their queries may attend to, with each key's position.
 
         Up to `size - window` new tokens (a decode step, a draft being verified) are written in place
@@ -57,7 +66,6 @@ class RingCache:
         chunk (prefill) attends over the ring as it was plus the chunk, then keeps the newest `size`."""
         t = k.shape[2]
         new_pos = torch.arange(start, start + t, device=k.device)
-        self.lost_below = max(self.lost_below, start + t - self.size)
         if t <= self.size - self.window:
             slots = new_pos % self.size
             self.k[:, :, slots] = k
@@ -81,3 +89,10 @@ class RingCache:
 
     def nbytes(self) -> int:
         return self.k.numel() * self.k.element_size() * 2
+
+
+def _fixed(*buffers: torch.Tensor) -> None:
+    """Tell torch.compile these sizes never change, so that a compiled step's dynamic shapes never take
+    a cache dimension for a token count that happened to equal it while tracing."""
+    for b in buffers:
+        torch._dynamo.mark_static(b)

@@ -25,7 +25,24 @@ from torch import nn
 from .config import ModelConfig, RopeConfig
 from .kv_cache import FullCache, RingCache
 
-COMPILED_MAX_TOKENS = 16  # calls up to this many tokens (a step verifying 8 lookup drafts) use the compiled steps
+COMPILED_MAX_TOKENS = 16  # cached calls up to this many tokens (a step verifying 8 lookup drafts) run compiled
+
+
+class Linear(nn.Linear):
+    """A bias-free projection whose weight may be stored narrower than the activations: bf16 weights with
+    fp32 math, exact for a bf16 checkpoint, halve the bytes a decode step reads. Under torch.compile (a
+    step of a few tokens) it is written as products and sums, which inductor fuses into one loop that
+    reads the weight once in its stored dtype; at batch 1 a GEMM call per projection costs more than the
+    math."""
+
+    def __init__(self, in_features: int, out_features: int):
+        super().__init__(in_features, out_features, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        w = self.weight.to(x.dtype)
+        if torch.compiler.is_compiling():
+            return (x[..., None, :] * w).sum(-1)
+        return F.linear(x, w)
 
 
 class RMSNorm(nn.Module):
@@ -97,16 +114,13 @@ class Attention(nn.Module):
             cfg.head_dim,
         )
         h = cfg.hidden_size
-        self.q_proj = nn.Linear(h, self.n_heads * self.head_dim, bias=False)
-        self.k_proj = nn.Linear(h, self.n_kv * self.head_dim, bias=False)
-        self.v_proj = nn.Linear(h, self.n_kv * self.head_dim, bias=False)
-        self.o_proj = nn.Linear(self.n_heads * self.head_dim, h, bias=False)
+        self.q_proj = Linear(h, self.n_heads * self.head_dim)
+        self.k_proj = Linear(h, self.n_kv * self.head_dim)
+        self.v_proj = Linear(h, self.n_kv * self.head_dim)
+        self.o_proj = Linear(self.n_heads * self.head_dim, h)
         self.q_norm = RMSNorm(self.head_dim, cfg.rms_norm_eps)
         self.k_norm = RMSNorm(self.head_dim, cfg.rms_norm_eps)
         self.window = cfg.sliding_window if layer_type == "sliding_attention" else None
-
-    # No forward(): a layer runs `project`, then `attend` (the cache), then `o_proj`, in two halves
-    # around the cache (see DecoderLayer).
 
     def project(
         self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor]
@@ -124,6 +138,7 @@ class Attention(nn.Module):
         k: torch.Tensor,
         v: torch.Tensor,
         positions: torch.Tensor,  # [T]
+        start: int,  # positions[0], as an int
         cache: FullCache | RingCache | None,
     ) -> torch.Tensor:
         """Store k, v in the cache and attend; [B, T, Q*D], before the output projection."""
@@ -131,7 +146,7 @@ class Attention(nn.Module):
         if cache is None:
             key_pos = positions
         else:
-            k, v, key_pos = cache.update(k, v, int(positions[0]))  # [B, K, S, D], [S]
+            k, v, key_pos = cache.write(k, v, start)  # [B, K, S, D], [S]
         mask = self._mask(positions, key_pos, cached=cache is not None)
         out = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, is_causal=mask is None and cache is None and t > 1, enable_gqa=True
@@ -169,15 +184,15 @@ class Experts(nn.Module):
         in place; the eager paths are not traceable (they branch on the routing)."""
         n, top_k = idx.shape
         if torch.compiler.is_compiling():
-            gate_up = (x[:, None, None, :] * self.w13[idx]).sum(-1)  # [N, k, 2I]
+            gate_up = (x[:, None, None, :] * self.w13[idx].to(x.dtype)).sum(-1)  # [N, k, 2I]
             gate, up = gate_up.chunk(2, dim=-1)
-            out = ((F.silu(gate) * up)[:, :, None, :] * self.w2[idx]).sum(-1)  # [N, k, H]
+            out = ((F.silu(gate) * up)[:, :, None, :] * self.w2[idx].to(x.dtype)).sum(-1)  # [N, k, H]
             return (out * weights[..., None]).sum(1)
         if n == 1:
             out = torch.zeros_like(x)
             for j, e in enumerate(idx[0].tolist()):
-                gate, up = F.linear(x, self.w13[e]).chunk(2, dim=-1)  # [1, I] each
-                out += F.linear(F.silu(gate) * up, self.w2[e]) * weights[:, j : j + 1]
+                gate, up = F.linear(x, self.w13[e].to(x.dtype)).chunk(2, dim=-1)  # [1, I] each
+                out += F.linear(F.silu(gate) * up, self.w2[e].to(x.dtype)) * weights[:, j : j + 1]
             return out
         flat = idx.reshape(-1)  # [N*k]
         order = flat.argsort(stable=True)  # pairs grouped by expert
@@ -187,8 +202,8 @@ class Experts(nn.Module):
         outs = []
         for e, group in enumerate(torch.split(xs, counts)):
             if group.shape[0]:
-                gate, up = F.linear(group, self.w13[e]).chunk(2, dim=-1)
-                outs.append(F.linear(F.silu(gate) * up, self.w2[e]))
+                gate, up = F.linear(group, self.w13[e].to(x.dtype)).chunk(2, dim=-1)
+                outs.append(F.linear(F.silu(gate) * up, self.w2[e].to(x.dtype)))
         out = torch.cat(outs) * weights.reshape(-1)[order].unsqueeze(-1)  # [N*k, H]
         return torch.zeros_like(x).index_add_(0, token_of, out.to(x.dtype))
 
@@ -199,7 +214,7 @@ class SparseMoe(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.top_k, self.norm_topk = cfg.num_experts_per_tok, cfg.norm_topk_prob
-        self.gate = nn.Linear(cfg.hidden_size, cfg.num_experts, bias=False)  # router [E, H]
+        self.gate = Linear(cfg.hidden_size, cfg.num_experts)  # router [E, H]
         self.experts = Experts(cfg.num_experts, cfg.hidden_size, cfg.moe_intermediate_size)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -218,9 +233,9 @@ class DenseMlp(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         h, i = cfg.hidden_size, cfg.intermediate_size
-        self.gate_proj = nn.Linear(h, i, bias=False)
-        self.up_proj = nn.Linear(h, i, bias=False)
-        self.down_proj = nn.Linear(i, h, bias=False)
+        self.gate_proj = Linear(h, i)
+        self.up_proj = Linear(h, i)
+        self.down_proj = Linear(i, h)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
         return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x)), None
@@ -235,18 +250,9 @@ class DecoderLayer(nn.Module):
         self.input_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
         self.post_attention_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
 
-    def forward(self, x, rope, positions, cache) -> tuple[torch.Tensor, torch.Tensor | None]:
-        q, k, v = self.before_cache(x, rope)
-        return self.after_cache(x, self.self_attn.attend(q, k, v, positions, cache))
-
-    # The two halves around the cache: all of a layer's math, without its bookkeeping, so that
-    # `Mellum.compile_steps` can compile them once for every layer.
-
-    def before_cache(self, x, rope) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        return self.self_attn.project(self.input_layernorm(x), rope)
-
-    def after_cache(self, x, attended) -> tuple[torch.Tensor, torch.Tensor | None]:
-        x = x + self.self_attn.o_proj(attended)
+    def forward(self, x, rope, positions, start, cache) -> tuple[torch.Tensor, torch.Tensor | None]:
+        q, k, v = self.self_attn.project(self.input_layernorm(x), rope)
+        x = x + self.self_attn.o_proj(self.self_attn.attend(q, k, v, positions, start, cache))
         mlp_out, router_logits = self.mlp(self.post_attention_layernorm(x))
         return x + mlp_out, router_logits
 
@@ -260,7 +266,7 @@ class MtpLayer(DecoderLayer):
         h = cfg.hidden_size
         self.enorm = RMSNorm(h, cfg.rms_norm_eps)
         self.hnorm = RMSNorm(h, cfg.rms_norm_eps)
-        self.eh_proj = nn.Linear(2 * h, h, bias=False)
+        self.eh_proj = Linear(2 * h, h)
         self.post_norm = RMSNorm(h, cfg.rms_norm_eps)
 
     def fuse(self, embeds: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
@@ -299,7 +305,7 @@ class Mellum(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.model = Trunk(cfg)
-        self.lm_head = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
+        self.lm_head = Linear(cfg.hidden_size, cfg.vocab_size)
         if cfg.tie_word_embeddings:
             self.lm_head.weight = self.model.embed_tokens.weight
         self.mtp = MtpStack(cfg)
@@ -316,7 +322,7 @@ class Mellum(nn.Module):
     def new_caches(self, capacity: int, ring_reserve: int, batch: int = 1) -> list[FullCache | RingCache]:
         """One cache per trunk layer, then one for the MTP layer: full layers hold `capacity` positions,
         sliding layers `window + ring_reserve`."""
-        cfg, p = self.cfg, self.lm_head.weight
+        cfg, dtype, device = self.cfg, self.compute_dtype, self.lm_head.weight.device
         caches: list[FullCache | RingCache] = []
         for i in range(cfg.num_hidden_layers + cfg.num_mtp_layers):
             if cfg.layer_type(i) == "sliding_attention":
@@ -328,17 +334,22 @@ class Mellum(nn.Module):
                         cfg.sliding_window,
                         ring_reserve,
                         cfg.head_dim,
-                        p.dtype,
-                        p.device,
+                        dtype,
+                        device,
                     )
                 )
             else:
                 caches.append(
-                    FullCache(batch, cfg.num_key_value_heads, capacity, cfg.head_dim, p.dtype, p.device)
+                    FullCache(batch, cfg.num_key_value_heads, capacity, cfg.head_dim, dtype, device)
                 )
         return caches
 
     # -- forward ---------------------------------------------------------------------------------
+
+    @property
+    def compute_dtype(self) -> torch.dtype:
+        """The activations' dtype; vectors (norms) are stored in it, matrices may be stored narrower."""
+        return self.model.norm.weight.dtype
 
     def _rope(
         self, positions: torch.Tensor, dtype: torch.dtype
@@ -352,17 +363,11 @@ class Mellum(nn.Module):
         caches: list[FullCache | RingCache] | None = None,
         logits_from: int = 0,  # compute logits only for positions [logits_from:] of this call
     ) -> ForwardOutput:
-        x = self.model.embed_tokens(tokens)  # [B, T, H]
-        rope = self._rope(positions, x.dtype)
-        router_logits = []
-        for i, layer in enumerate(self.model.layers):
-            block = cast(DecoderLayer, layer)
-            x, rl = self._layer(block, x, rope[self.cfg.layer_types[i]], positions, caches[i] if caches else None)
-            if rl is not None:
-                router_logits.append(rl)
-        hidden = self.model.norm(x)
-        logits = self.lm_head(hidden[:, logits_from:])
-        return ForwardOutput(logits, hidden, router_logits)
+        start = self._prepare(caches[: self.cfg.num_hidden_layers] if caches else None, positions)
+        if self._steps is None or not self._compiled_call(tokens, start):
+            return ForwardOutput(*self._trunk(tokens, positions, start, caches, logits_from))
+        logits, hidden, router_logits = self._steps[0](tokens, positions, start, caches)
+        return ForwardOutput(logits[:, logits_from:], hidden, router_logits)
 
     def mtp_forward(
         self,
@@ -373,30 +378,53 @@ class Mellum(nn.Module):
         logits_from: int = 0,
     ) -> ForwardOutput:
         """Logits for tokens t+2 from the MTP layer; its output state can be fed back to draft further."""
-        layer = self.mtp_layer
-        if layer is None:
+        if self.mtp_layer is None:
             raise RuntimeError("this checkpoint has no MTP weights")
-        embeds = self.model.embed_tokens(next_tokens)
-        rope = self.rotary[self.cfg.mtp_layer_types[0]](positions, embeds.dtype)
-        x, rl = self._layer(
-            layer, layer.fuse(embeds, hidden), rope, positions, caches[-1] if caches else None
-        )
-        out = layer.post_norm(x)
-        return ForwardOutput(self.lm_head(out[:, logits_from:]), out, [rl] if rl is not None else [])
+        cache = caches[-1] if caches else None
+        start = self._prepare([cache] if cache else None, positions)
+        if self._steps is None or cache is None or not self._compiled_call(next_tokens, start):
+            return ForwardOutput(*self._mtp(next_tokens, hidden, positions, start, cache, logits_from))
+        # contiguous: a slice of a verify step's states has other strides, which would be another graph
+        logits, out, router_logits = self._steps[1](next_tokens, hidden.contiguous(), positions, start, cache)
+        return ForwardOutput(logits[:, logits_from:], out, router_logits)
 
-    def _layer(
-        self,
-        layer: DecoderLayer,
-        x: torch.Tensor,
-        rope,
-        positions: torch.Tensor,
-        cache: FullCache | RingCache | None,
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        if self._steps is None or x.shape[1] > COMPILED_MAX_TOKENS:
-            return layer(x, rope, positions, cache)
-        before, after = self._steps
-        q, k, v = before(layer, x, rope)
-        return after(layer, x, layer.self_attn.attend(q, k, v, positions, cache))
+    @staticmethod
+    def _prepare(caches: list[FullCache | RingCache] | None, positions: torch.Tensor) -> int:
+        """The caches' bookkeeping for a call at `positions`, kept out of the math (and of compiled graphs)."""
+        if not caches:
+            return 0
+        start = int(positions[0])
+        for cache in caches:
+            cache.prepare(start, positions.numel())
+        return start
+
+    @staticmethod
+    def _compiled_call(tokens: torch.Tensor, start: int) -> bool:
+        """Whether a cached call runs compiled: a few tokens, past the first two positions (the compiler
+        specialises 0 and 1, so a start there would compile graphs that serve nothing else)."""
+        return tokens.shape[1] <= COMPILED_MAX_TOKENS and start >= 2
+
+    # The math of a call, without bookkeeping: what `compile_steps` compiles. Compiled, they return
+    # every position's logits (`logits_from` would be one more specialised int); the caller slices.
+
+    def _trunk(self, tokens, positions, start, caches, logits_from=0):
+        x = self.model.embed_tokens(tokens).to(self.compute_dtype)  # [B, T, H]
+        rope = self._rope(positions, x.dtype)
+        router_logits = []
+        for i, layer in enumerate(self.model.layers):
+            x, rl = layer(x, rope[self.cfg.layer_types[i]], positions, start, caches[i] if caches else None)
+            if rl is not None:
+                router_logits.append(rl)
+        hidden = self.model.norm(x)
+        return self.lm_head(hidden[:, logits_from:]), hidden, router_logits
+
+    def _mtp(self, next_tokens, hidden, positions, start, cache, logits_from=0):
+        layer = cast(MtpLayer, self.mtp_layer)
+        embeds = self.model.embed_tokens(next_tokens).to(self.compute_dtype)
+        rope = self.rotary[self.cfg.mtp_layer_types[0]](positions, embeds.dtype)
+        x, rl = layer(layer.fuse(embeds, hidden), rope, positions, start, cache)
+        out = layer.post_norm(x)
+        return self.lm_head(out[:, logits_from:]), out, [rl] if rl is not None else []
 
     @contextmanager
     def eager(self) -> Iterator[None]:
@@ -408,15 +436,20 @@ class Mellum(nn.Module):
             self._steps = steps
 
     def compile_steps(self, enabled: bool = True) -> None:
-        """Compile each layer's math around the cache for calls of a few tokens (a decode step, MTP
-        drafts, their verification), once for all layers. A decode step is mostly per-operation
-        overhead on a CPU; compiled, the norms, RoPE, routing and experts run as a few fused loops.
-        The first call length (one token) compiles a static graph, the next one a graph for any length;
-        each takes seconds, so `Engine.compile` runs them at load time."""
+        """Compile the whole trunk and the MTP layer, caches and attention included, for cached calls of a
+        few tokens (a decode step, MTP drafts, their verification, a keystroke's prefill). A decode step
+        at batch 1 on a CPU is mostly per-operation overhead; one compiled graph per call runs it as a
+        few fused loops. Shapes are dynamic: each compiles one graph for one token and one for more
+        (seconds each: `Engine.compile` does it at load time)."""
         if not enabled:
             self._steps = None
             return
-        self._steps = (torch.compile(DecoderLayer.before_cache), torch.compile(DecoderLayer.after_cache))
+        # Graphs are per model: a process that loads several (tests, benchmarks) needs more than 8.
+        torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
+        self._steps = (
+            torch.compile(self._trunk, dynamic=True, fullgraph=True),
+            torch.compile(self._mtp, dynamic=True, fullgraph=True),
+        )
 
     # -- bookkeeping -----------------------------------------------------------------------------
 

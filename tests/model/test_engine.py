@@ -22,8 +22,9 @@ PROMPT = (
 
 @pytest.fixture(scope="module")
 def dense_layer_checkpoint(tmp_path_factory, default_tokenizer):
+    """In bf16 on disk, as released checkpoints are."""
     cfg = tiny_config(default_tokenizer.vocab_size, mlp_layer_types=["sparse", "dense", "sparse", "sparse"])
-    return write_random_checkpoint(tmp_path_factory.mktemp("dense"), cfg, std=0.3, seed=1)
+    return write_random_checkpoint(tmp_path_factory.mktemp("dense"), cfg, std=0.3, seed=1, dtype=torch.bfloat16)
 
 
 @pytest.fixture(scope="module")
@@ -168,17 +169,24 @@ def test_a_cancelled_prefill_leaves_its_finished_chunks_for_the_next_request(
 
 
 def test_compiled_steps_decode_as_the_eager_model_does(dense_layer_checkpoint, no_mtp_checkpoint):
-    """torch.compile'd decode steps (fused expert gather, all call lengths) against eager, for plain,
-    MTP and prompt-lookup decoding, on a config with a dense layer and one without MTP weights."""
+    """torch.compile'd decode steps (the whole trunk and the MTP layer, all call lengths) against eager,
+    for plain, MTP and prompt-lookup decoding, on a bf16 config with a dense layer (compiled, its matrices
+    stay bf16 and the math fp32) and an fp32 one without MTP weights."""
     for checkpoint, drafts in ((dense_layer_checkpoint, ("none", "mtp")), (no_mtp_checkpoint, ("lookup",))):
         eager = Engine.load(str(checkpoint), slots=1)
         compiled = Engine.load(str(checkpoint), slots=1, compile="on")
         assert compiled.model._steps is not None
+        assert eager.model.lm_head.weight.dtype == torch.float32
+        stored = torch.bfloat16 if checkpoint == dense_layer_checkpoint else torch.float32
+        assert compiled.model.lm_head.weight.dtype == compiled.model.model.layers[0].mlp.gate.weight.dtype == stored
+        assert compiled.model.compute_dtype == torch.float32
         for draft in drafts:
             params = GenerationParams(max_new_tokens=40, draft=draft)  # type: ignore[arg-type]
-            want = eager.generate(PROMPT * 2, params)
-            got = compiled.generate(PROMPT * 2, params)
-            assert got.token_ids == want.token_ids and got.decode_steps == want.decode_steps, draft
+            for prompt in (PROMPT * 2, PROMPT * 2 + "    return"):  # then a keystroke's few new tokens
+                want = eager.generate(prompt, params)
+                got = compiled.generate(prompt, params)
+                assert got.token_ids == want.token_ids and got.decode_steps == want.decode_steps, draft
+            assert got.cached_tokens > 0
         with torch.inference_mode():
             ids = torch.tensor([compiled.tokenizer.encode(PROMPT)[:5]])
             pos = torch.arange(5)
@@ -188,7 +196,7 @@ def test_compiled_steps_decode_as_the_eager_model_does(dense_layer_checkpoint, n
 def test_a_failing_compiler_leaves_decoding_eager(tiny_checkpoint, monkeypatch, caplog):
     """No C++ compiler (or any inductor failure) must not cost the user the model."""
 
-    def broken(fn):
+    def broken(fn, **kwargs):
         def run(*args, **kwargs):
             raise RuntimeError("no C++ compiler found")
 
