@@ -25,6 +25,7 @@ from typing import Literal
 import torch
 
 from .config import ModelConfig
+from .draft_policy import DraftPolicy
 from .healing import Healer
 from .kv_cache import FullCache, RingCache
 from .modeling import Mellum
@@ -140,6 +141,7 @@ class Engine:
         self.mtp_draft_tokens = mtp_draft_tokens
         self.lookup_draft_tokens = lookup_draft_tokens
         self.has_mtp = model.mtp_layer is not None
+        self.draft_policy = DraftPolicy()
         self.slots = [self._new_slot() for _ in range(slots)]
         stop_ids = {i for t, i in tokenizer.special.items() if t not in NON_STOPPING_SPECIALS}
         eos = self.config.eos_token_id
@@ -163,11 +165,51 @@ class Engine:
                     self.generate(warm, GenerationParams(max_new_tokens=6, draft=draft), slot=slot)  # type: ignore[arg-type]
                     # a keystroke: a few new tokens after a cached prefix
                     self.generate(warm + warm[:3], GenerationParams(max_new_tokens=2, draft=draft), slot=slot)  # type: ignore[arg-type]
+            self._measure_drafting()
         except Exception as exc:  # torch raises many kinds here (BackendCompilerFailed, CppCompileError, ...)
             self.model.compile_steps(enabled=False)
             log.warning("torch.compile failed (%s: %s); decoding runs eagerly", type(exc).__name__, exc)
         for cleared in self.slots:
             cleared.truncate(0)
+
+    @torch.inference_mode()
+    def _measure_drafting(self) -> None:
+        """What a drafting step costs in plain steps, for `draft_policy`: drafting calls and a verifying
+        trunk call against a one-token call, each the best of a few, on slot 0's cached warm-up text."""
+        s = self.slots[0]
+        pos = len(s.tokens)
+        text = s.tokens[-(self.lookup_draft_tokens + 1) :]
+        hidden = torch.zeros(1, 1, self.config.hidden_size, dtype=self.model.compute_dtype, device=self.device)
+
+        def trunk(n: int) -> None:
+            self.model(torch.tensor([text[:n]], device=self.device), torch.arange(pos, pos + n, device=self.device), s.caches)
+
+        def mtp(k: int) -> None:
+            for i in range(k):
+                self.model.mtp_forward(torch.tensor([text[i : i + 1]], device=self.device), hidden,
+                                       torch.tensor([pos + i], device=self.device), s.caches)
+
+        def best(run: Callable[[], None]) -> float:
+            times = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                run()
+                times.append(time.perf_counter() - t0)
+                s.truncate(pos)
+            return min(times)
+
+        plain = best(lambda: trunk(1))
+        k = self.mtp_draft_tokens
+        if self.has_mtp:
+
+            def mtp_step() -> None:
+                mtp(k)
+                trunk(1 + k)
+
+            self.draft_policy.cost["mtp"] = best(mtp_step) / plain
+        self.draft_policy.cost["lookup"] = best(lambda: trunk(1 + self.lookup_draft_tokens)) / plain
+        log.info("a drafting step costs %s plain steps",
+                 ", ".join(f"{c:.2f} ({src})" for src, c in self.draft_policy.cost.items()))
 
     def _new_slot(self) -> Slot:
         caches = self.model.new_caches(self.context, self.ring_reserve)
@@ -303,6 +345,8 @@ class Engine:
         result.token_ids = out.ids
         result.new_tokens = len(out.ids)
         result.total_s = time.perf_counter() - t0
+        if source != "none" and result.decode_steps:
+            self.draft_policy.observe(source, (result.new_tokens - 1) / result.decode_steps)
         if result.draft_proposed:
             log.info(
                 "%s drafts: %d/%d accepted (%.0f%%), %.2f tokens per step",
@@ -325,11 +369,14 @@ class Engine:
         return prefilled[0].float()
 
     def _draft_source(self, params: GenerationParams) -> str:
+        """An explicit source is honoured; "auto" drafts from the given text (an edit) or the MTP head, and
+        only while drafting pays on this machine (`draft_policy`)."""
         if params.draft == "mtp" and not self.has_mtp:
             raise ValueError("draft='mtp' asked for, but this checkpoint has no MTP weights")
-        if params.draft == "auto":
-            return "mtp" if self.has_mtp else "lookup"
-        return params.draft
+        if params.draft != "auto":
+            return params.draft
+        source = "lookup" if params.lookup_text or not self.has_mtp else "mtp"
+        return source if self.draft_policy.pays(source) else "none"
 
     # -- the steps -------------------------------------------------------------------------------
 

@@ -384,8 +384,10 @@ class Mellum(nn.Module):
         start = self._prepare([cache] if cache else None, positions)
         if self._steps is None or cache is None or not self._compiled_call(next_tokens, start):
             return ForwardOutput(*self._mtp(next_tokens, hidden, positions, start, cache, logits_from))
-        # contiguous: a slice of a verify step's states has other strides, which would be another graph
-        logits, out, router_logits = self._steps[1](next_tokens, hidden.contiguous(), positions, start, cache)
+        # a copy: a slice of a longer call's states has other strides, which would compile another graph
+        logits, out, router_logits = self._steps[1](
+            next_tokens, hidden.clone(memory_format=torch.contiguous_format), positions, start, cache
+        )
         return ForwardOutput(logits[:, logits_from:], out, router_logits)
 
     @staticmethod

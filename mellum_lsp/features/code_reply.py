@@ -2,7 +2,7 @@
 
 The prompt opens the reply's fenced block itself, so the model starts writing code at once and the
 closing fence stops it. The answer mostly repeats the original region, so decoding drafts from it
-(prompt-lookup); the length allowance grows with the region.
+(prompt lookup, where drafting pays on this machine); the length allowance grows with the region.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ def generate_code(
         slot=LONG_SLOT,
         max_new_tokens=max(settings.max_new_tokens, 2 * session.engine().tokenizer.count(original)),
         stop=("\n```", *CHAT_STOP),
-        draft="lookup",
-        lookup_text=original,
+        lookup_text=original,  # draft="auto" drafts from it
     )
     return extract_code(result.text)

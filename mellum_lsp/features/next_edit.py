@@ -3,8 +3,8 @@
 The idea behind Copilot's next edit suggestions and Zed's edit prediction: the session's recent
 edits say what the developer is doing (renaming, adding a parameter everywhere, ...), so the model
 is shown them and asked to rewrite the lines around the cursor accordingly. Most of the region
-comes back unchanged, so decoding drafts from the original region (``draft="lookup"``) and the
-reply is reduced to the smallest TextEdit.
+comes back unchanged, so decoding drafts from the original region (prompt lookup) and the reply is
+reduced to the smallest TextEdit.
 """
 
 from __future__ import annotations
