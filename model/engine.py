@@ -229,7 +229,9 @@ class Engine:
         **kwargs,
     ) -> Engine:
         """Load a checkpoint; `compile` "auto" compiles the decode steps on a CPU, where they are
-        bound by per-operation overhead (untested on GPUs, so left off there). `threads` sets torch's
+        bound by per-operation overhead (untested on GPUs, so left off there). `dtype` "auto" is bf16 on
+        CUDA; on a CPU the math is fp32, and compiled steps keep the checkpoint's bf16 matrices as they
+        are (exact, half the bytes). `threads` sets torch's
         CPU threads for the process (0 leaves torch's default): OpenMP threads spin-wait for each
         other, so on cores another process is busy with, one thread is far steadier than several."""
         if threads:

@@ -95,7 +95,11 @@ def evaluate_lines(engine: Engine, samples: list[Sample], repo: str,
     for k, s in enumerate(samples):
         prompt = fim_prompt(repo=repo, files=(), path=s.path, prefix=s.prefix, suffix=s.suffix)
         ids = engine.tokenizer.encode(prompt)
-        result = engine.generate(ids, GenerationParams(max_new_tokens=MAX_LINE_TOKENS, stop=("\n",), draft=draft, heal=True))
+        # One MTP draft per step: the token the MTP head is trained to predict, so that acceptance measures
+        # the head (drafting further feeds it its own output, and the engine's default of 2 accepts fewer).
+        params = GenerationParams(max_new_tokens=MAX_LINE_TOKENS, stop=("\n",), draft=draft, heal=True,
+                                  draft_tokens=1 if draft == "mtp" else 0)
+        result = engine.generate(ids, params)
         pred = result.text.rstrip()
         proposed += result.draft_proposed
         accepted += result.draft_accepted

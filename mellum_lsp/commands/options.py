@@ -29,7 +29,7 @@ def settings_options(fn: F) -> F:
             type=click.Choice(sorted(logs.LEVELS)),
             help="Log level for stderr (and the client's log in server mode).",
         ),
-        click.option("--dtype", help="Weights dtype: auto, float32, bfloat16 or float16."),
+        click.option("--dtype", help="Model dtype: auto (bf16 on CUDA; fp32 math on a CPU), float32, bfloat16 or float16."),
         click.option("--device", help="Where the model runs: cpu, cuda, cuda:N, mps or auto."),
         click.option(
             "--model",
