@@ -364,7 +364,7 @@ class Mellum(nn.Module):
         logits_from: int = 0,  # compute logits only for positions [logits_from:] of this call
     ) -> ForwardOutput:
         start = self._prepare(caches[: self.cfg.num_hidden_layers] if caches else None, positions)
-        if self._steps is None or not self._compiled_call(tokens, start):
+        if self._steps is None or caches is None or not self._compiled_call(tokens, start):
             return ForwardOutput(*self._trunk(tokens, positions, start, caches, logits_from))
         logits, hidden, router_logits = self._steps[0](tokens, positions, start, caches)
         return ForwardOutput(logits[:, logits_from:], hidden, router_logits)
