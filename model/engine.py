@@ -335,7 +335,8 @@ class Engine:
             result.draft_proposed += len(draft)
             result.draft_accepted += n_ok
             # Roll back the rejected drafts: the caches then hold exactly the committed tokens.
-            s.truncate(start + 1 + n_ok)
+            if n_ok < len(draft):
+                s.truncate(start + 1 + n_ok)
             hidden = step.hidden[:, : 1 + n_ok]
             for tok in [*draft[:n_ok], next_token]:
                 finish = out.commit(tok)
