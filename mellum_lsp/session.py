@@ -74,6 +74,7 @@ class Session:
         self._engine: Engine | None = None
         self._engine_problem = "the model has not been loaded yet"
         self._model_ready = threading.Event()
+        self.one_request = False  # a terminal command that answers once: `model.compile = auto` is off
 
     @property
     def settings(self) -> Settings:
@@ -127,7 +128,7 @@ class Session:
                 device=settings.device,
                 dtype=settings.dtype,
                 slots=settings.slots,
-                compile=settings.compile,
+                compile="off" if self.one_request and settings.compile == "auto" else settings.compile,
                 threads=settings.threads,
             )
         except Exception as exc:

@@ -34,7 +34,7 @@ def complete(location: Location, root: Path | None, as_json: bool, **settings: A
     except (ValueError, UnicodeDecodeError) as exc:
         raise click.BadParameter(str(exc), param_hint="FILE:LINE:COL") from None
     root = root or location.path.resolve().parent
-    session = open_session(root, build_configuration([root], settings))
+    session = open_session(root, build_configuration([root], settings), one_request=True)
     with one_line_errors(session):
         document = document_for(session, location.path)
         offset = location.offset_in(document.source)

@@ -43,11 +43,13 @@ class ConsoleNotifier:
         return ConsoleProgress(title)
 
 
-def open_session(root: Path, config: Configuration) -> Session:
-    """A session over ``root`` for one terminal command: model loading and indexing start at once."""
+def open_session(root: Path, config: Configuration, *, one_request: bool = False) -> Session:
+    """A session over ``root`` for one terminal command: model loading and indexing start at once.
+    With ``one_request``, ``model.compile = auto`` means off: compiling takes longer than one answer."""
     uri = root.resolve().as_uri()
     workspace = Workspace(uri, workspace_folders=[types.WorkspaceFolder(uri=uri, name=root.resolve().name)])
     session = Session(config, ConsoleNotifier(), workspace)
+    session.one_request = one_request
     session.scheduler.start()
     session.load_model()
     if config.settings.index.enabled:
