@@ -120,7 +120,7 @@ def load_model(
 
     model.to_empty(device=device)
     model.to(dtype)
-    stored = _stored_dtype(handles[files["lm_head.weight"]], "lm_head.weight")
+    stored = _stored_dtype(handles[files["model.embed_tokens.weight"]], "model.embed_tokens.weight")
     if narrow_weights and stored.itemsize < dtype.itemsize:
         for p in model.parameters():
             if p.dim() >= 2:
@@ -135,6 +135,9 @@ def load_model(
             if not torch.isfinite(tensor.float()).all():
                 raise CheckpointError(f"tensor {name} in {files[name]} holds NaN or infinite values; the file is corrupt")
             _target(params, name).copy_(tensor)
+        # to_empty gave the tied head its own (unfilled) tensor: tie it again.
+        if cfg.tie_word_embeddings:
+            model.lm_head.weight = model.model.embed_tokens.weight
         # Non-persistent buffers (RoPE frequencies) were lost by to_empty: recompute them.
         for lt, rot in model.rotary.items():
             inv_freq, scale = rope_frequencies(cfg.rope[lt], cfg.head_dim)

@@ -100,3 +100,18 @@ def test_missing_shard_file_is_named(copy):
     shard.unlink()
     with pytest.raises(CheckpointError, match=shard.name):
         load_model(copy)
+
+
+def test_tied_embeddings_load_as_one_tensor_and_match_transformers(tmp_path, default_tokenizer):
+    """A tied checkpoint stores no lm_head: the head must be the embedding, in bf16 matrices too."""
+    from model.check import check
+    from model.random_checkpoint import tiny_config, write_random_checkpoint
+
+    directory = write_random_checkpoint(
+        tmp_path, tiny_config(default_tokenizer.vocab_size, tie_word_embeddings=True), dtype=torch.bfloat16
+    )
+    assert "lm_head.weight" not in _index(directory)["weight_map"]
+    for narrow in (False, True):
+        model = load_model(directory, narrow_weights=narrow)
+        assert model.lm_head.weight is model.model.embed_tokens.weight
+    assert check(directory)["ok"]
