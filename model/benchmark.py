@@ -115,6 +115,8 @@ def speculative_vs_plain(directory: Path, repeats: int = 3) -> dict[str, Any]:
     spec = [min((_plain(engine, ids, draft="lookup", lookup_text=region) for _ in range(repeats)),
                 key=lambda r: r.total_s)]
     report["lookup_edit"] = _compare(plain, spec)
+    # what the engine measured at load, and what draft="auto" weighs against the tokens per step above
+    report["drafting_step_cost_in_plain_steps"] = {src: round(c, 2) for src, c in engine.draft_policy.cost.items()}
     return report
 
 
