@@ -108,11 +108,7 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
 class Attention(nn.Module):
     def __init__(self, cfg: ModelConfig, layer_type: str):
         super().__init__()
-        self.n_heads, self.n_kv, self.head_dim = (
-            cfg.num_attention_heads,
-            cfg.num_key_value_heads,
-            cfg.head_dim,
-        )
+        self.n_heads, self.n_kv, self.head_dim = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
         h = cfg.hidden_size
         self.q_proj = Linear(h, self.n_heads * self.head_dim)
         self.k_proj = Linear(h, self.n_kv * self.head_dim)
@@ -122,27 +118,19 @@ class Attention(nn.Module):
         self.k_norm = RMSNorm(self.head_dim, cfg.rms_norm_eps)
         self.window = cfg.sliding_window if layer_type == "sliding_attention" else None
 
-    def project(
-        self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor]
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """q [B, Q, T, D], k and v [B, K, T, D]: normed and rotated, ready for the cache."""
-        b, t, _ = x.shape
-        q = self.q_norm(self.q_proj(x).view(b, t, self.n_heads, self.head_dim)).transpose(1, 2)
-        k = self.k_norm(self.k_proj(x).view(b, t, self.n_kv, self.head_dim)).transpose(1, 2)
-        v = self.v_proj(x).view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
-        return apply_rope(q, *rope), apply_rope(k, *rope), v
-
-    def attend(
+    def forward(
         self,
-        q: torch.Tensor,
-        k: torch.Tensor,
-        v: torch.Tensor,
+        x: torch.Tensor,  # [B, T, H]
+        rope: tuple[torch.Tensor, torch.Tensor],
         positions: torch.Tensor,  # [T]
         start: int,  # positions[0], as an int
         cache: FullCache | RingCache | None,
     ) -> torch.Tensor:
-        """Store k, v in the cache and attend; [B, T, Q*D], before the output projection."""
-        b, _, t, _ = q.shape
+        b, t, _ = x.shape
+        q = self.q_norm(self.q_proj(x).view(b, t, self.n_heads, self.head_dim)).transpose(1, 2)  # [B, Q, T, D]
+        k = self.k_norm(self.k_proj(x).view(b, t, self.n_kv, self.head_dim)).transpose(1, 2)  # [B, K, T, D]
+        v = self.v_proj(x).view(b, t, self.n_kv, self.head_dim).transpose(1, 2)
+        q, k = apply_rope(q, *rope), apply_rope(k, *rope)
         if cache is None:
             key_pos = positions
         else:
@@ -151,7 +139,7 @@ class Attention(nn.Module):
         out = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, is_causal=mask is None and cache is None and t > 1, enable_gqa=True
         )
-        return out.transpose(1, 2).reshape(b, t, -1)
+        return self.o_proj(out.transpose(1, 2).reshape(b, t, -1))
 
     def _mask(self, q_pos: torch.Tensor, k_pos: torch.Tensor, cached: bool) -> torch.Tensor | None:
         """Boolean [T, S] (True = attend), or None when plain causal (or everything) is right."""
@@ -251,8 +239,7 @@ class DecoderLayer(nn.Module):
         self.post_attention_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
 
     def forward(self, x, rope, positions, start, cache) -> tuple[torch.Tensor, torch.Tensor | None]:
-        q, k, v = self.self_attn.project(self.input_layernorm(x), rope)
-        x = x + self.self_attn.o_proj(self.self_attn.attend(q, k, v, positions, start, cache))
+        x = x + self.self_attn(self.input_layernorm(x), rope, positions, start, cache)
         mlp_out, router_logits = self.mlp(self.post_attention_layernorm(x))
         return x + mlp_out, router_logits
 
