@@ -155,16 +155,16 @@ class Engine:
     def compile(self) -> None:
         """Compile the model's few-token steps (`Mellum.compile_steps`) and run every kind of step that
         decoding uses (plain, MTP or prompt-lookup drafts and their verification) once, so that no
-        request waits for a compilation. Where compiling fails (inductor needs a C++ compiler on the
-        CPU), decoding stays eager and the reason is logged."""
+        request waits for a compilation. One slot is enough: every slot's caches have the same shapes,
+        so they share the graphs. Where compiling fails (inductor needs a C++ compiler on the CPU),
+        decoding stays eager and the reason is logged."""
         warm = self.tokenizer.encode("def add(a, b):\n    return a + b\n\n\ndef add(a, b):\n")
         try:
             self.model.compile_steps()
             for draft in ("none", "mtp" if self.has_mtp else "lookup"):
-                for slot in range(len(self.slots)):
-                    self.generate(warm, GenerationParams(max_new_tokens=6, draft=draft), slot=slot)  # type: ignore[arg-type]
-                    # a keystroke: a few new tokens after a cached prefix
-                    self.generate(warm + warm[:3], GenerationParams(max_new_tokens=2, draft=draft), slot=slot)  # type: ignore[arg-type]
+                self.generate(warm, GenerationParams(max_new_tokens=6, draft=draft))  # type: ignore[arg-type]
+                # a keystroke: a few new tokens after a cached prefix
+                self.generate(warm + warm[:3], GenerationParams(max_new_tokens=2, draft=draft))  # type: ignore[arg-type]
             self._measure_drafting()
         except Exception as exc:  # torch raises many kinds here (BackendCompilerFailed, CppCompileError, ...)
             self.model.compile_steps(enabled=False)
