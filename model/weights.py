@@ -119,6 +119,8 @@ def load_model(
             raise CheckpointError(f"tensor {name} has shape {list(got)}, expected {list(shape)} from config.json")
 
     model.to_empty(device=device)
+    if cfg.tie_word_embeddings:  # to_empty gave the head its own tensor, which nothing on disk fills
+        model.lm_head.weight = model.model.embed_tokens.weight
     model.to(dtype)
     stored = _stored_dtype(handles[files["model.embed_tokens.weight"]], "model.embed_tokens.weight")
     if narrow_weights and stored.itemsize < dtype.itemsize:
@@ -135,9 +137,6 @@ def load_model(
             if not torch.isfinite(tensor.float()).all():
                 raise CheckpointError(f"tensor {name} in {files[name]} holds NaN or infinite values; the file is corrupt")
             _target(params, name).copy_(tensor)
-        # to_empty gave the tied head its own (unfilled) tensor: tie it again.
-        if cfg.tie_word_embeddings:
-            model.lm_head.weight = model.model.embed_tokens.weight
         # Non-persistent buffers (RoPE frequencies) were lost by to_empty: recompute them.
         for lt, rot in model.rotary.items():
             inv_freq, scale = rope_frequencies(cfg.rope[lt], cfg.head_dim)
