@@ -23,6 +23,12 @@ import click
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
 @click.option("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default).")
 @click.option(
+    "--bf16/--fp32",
+    default=True,
+    show_default=True,
+    help="Autocast matmuls to bf16 where the device computes it natively (fp32 master weights).",
+)
+@click.option(
     "--export",
     "export_dir",
     type=click.Path(path_type=Path),
@@ -37,6 +43,7 @@ def train(
     seed: int,
     device: str,
     threads: int,
+    bf16: bool,
     export_dir: Path | None,
 ) -> None:
     """Train a small Mellum-architecture MoE (with its MTP layer) on the CPython standard library.
@@ -50,7 +57,8 @@ def train(
     from model.training.train import train as run
 
     settings = TrainSettings(
-        out=out, steps=steps, batch=batch, seq_len=seq_len, lr=lr, seed=seed, device=device, threads=threads
+        out=out, steps=steps, batch=batch, seq_len=seq_len, lr=lr, seed=seed, device=device, threads=threads,
+        bf16=bf16,
     )
     state = run(settings)
     if export_dir is not None:
