@@ -29,6 +29,39 @@ def fim_prompt(
     return f"{context}<filename>{path}\n<fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>"
 
 
+REWRITE_SYSTEM = (
+    "You rewrite code as instructed. Reply with only the rewritten code in one fenced block, "
+    "keeping the original indentation."
+)
+
+
+def language_id(path: str) -> str:
+    """A fence language tag from the file extension (cosmetic; helps the model)."""
+    return path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else ""
+
+
+def fenced(code: str, language: str = "") -> str:
+    fence = "````" if "```" in code else "```"
+    return f"{fence}{language}\n{code}\n{fence}"
+
+
+def rewrite_request(*, path: str, before: str, after: str, region: str, instruction: str) -> list[dict[str, str]]:
+    """The chat messages of a rewrite: the region in its file, and what to do with it. The server's rewrites
+    and fixes and the training's rewrite examples both use this, so the model is taught the server's words."""
+    lang = language_id(path)
+    user = (
+        f"File {path}. Code before the region:\n{fenced(before, lang)}\n"
+        f"Code after the region:\n{fenced(after, lang)}\n"
+        f"The region:\n{fenced(region, lang)}\n\nInstruction: {instruction}"
+    )
+    return [{"role": "system", "content": REWRITE_SYSTEM}, {"role": "user", "content": user}]
+
+
+def code_reply_opening(path: str) -> str:
+    """What the assistant's reply starts with when it must answer with code: an opened fence."""
+    return "```" + language_id(path) + "\n"
+
+
 def chat_prompt(messages: Sequence[dict[str, str]], *, template: str | None = None) -> str:
     """The checkpoint's own chat template when it has one (Jinja, as in tokenizer_config.json), ChatML otherwise."""
     if template:

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from mellum_lsp.documents import uri_to_path
-from mellum_lsp.features.replies import fenced, language_id, offsets, parse_range
+from mellum_lsp.features.replies import offsets, parse_range
 from mellum_lsp.scheduler import Job, JobContext, Priority
 from mellum_lsp.session import LONG_SLOT, Session
+from model.prompts import fenced, language_id
 
 if TYPE_CHECKING:
     from model.engine import GenerationResult

@@ -19,16 +19,13 @@ from pygls.workspace import TextDocument
 from mellum_lsp.documents import replacement_edit, uri_to_path
 from mellum_lsp.features.chat import ChatFeature
 from mellum_lsp.features.code_reply import generate_code
-from mellum_lsp.features.replies import fenced, language_id, offsets, parse_range, whole_lines
+from mellum_lsp.features.replies import offsets, parse_range, whole_lines
 from mellum_lsp.scheduler import Job, JobContext, Priority
 from mellum_lsp.session import LONG_SLOT, Session
+from model.prompts import fenced, language_id, rewrite_request
 
 DEFAULT_INSTRUCTION = "Improve this code: make it clearer and fix any bugs, keeping its behaviour."
 REWRITE_TITLE = "Rewrite with Mellum"
-REWRITE_SYSTEM = (
-    "You rewrite code as instructed. Reply with only the rewritten code in one fenced block, "
-    "keeping the original indentation."
-)
 
 
 class CodeActionFeature:
@@ -103,15 +100,10 @@ class CodeActionFeature:
             context_chars = 3 * self.session.settings.edit.budget_tokens
             before = text[max(0, line_start - context_chars * 2 // 3) : line_start]
             after = text[line_end : line_end + context_chars // 3]
-            lang = language_id(str(path))
-            user = (
-                f"File {path}. Code before the region:\n{fenced(before, lang)}\n"
-                f"Code after the region:\n{fenced(after, lang)}\n"
-                f"The region:\n{fenced(region, lang)}\n\nInstruction: {instruction}"
+            messages = rewrite_request(
+                path=str(path), before=before, after=after, region=region, instruction=instruction
             )
-            return generate_code(
-                self.session, ctx, system=REWRITE_SYSTEM, user=user, original=region, path=str(path)
-            )
+            return generate_code(self.session, ctx, messages=messages, original=region, path=str(path))
 
         return self.session.submit(run, name="rewrite", priority=Priority.EDIT, slot=LONG_SLOT)
 

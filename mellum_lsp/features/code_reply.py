@@ -8,22 +8,22 @@ closing fence stops it. The answer mostly repeats the original region, so decodi
 from __future__ import annotations
 
 from mellum_lsp.features.chat import CHAT_STOP
-from mellum_lsp.features.replies import extract_code, language_id
+from mellum_lsp.features.replies import extract_code
 from mellum_lsp.scheduler import JobContext
 from mellum_lsp.session import LONG_SLOT, Session
 
 
 def generate_code(
-    session: Session, ctx: JobContext, *, system: str, user: str, original: str, path: str
+    session: Session, ctx: JobContext, *, messages: list[dict[str, str]], original: str, path: str
 ) -> str:
     """Run inside a job: the code the model writes for ``original``, read out of its fenced reply."""
-    from model.prompts import chat_prompt
+    from model.prompts import chat_prompt, code_reply_opening
 
-    prompt = chat_prompt([{"role": "system", "content": system}, {"role": "user", "content": user}])
+    prompt = chat_prompt(messages)
     settings = session.settings.edit
     result = session.generate(
         ctx,
-        prompt + "```" + language_id(path) + "\n",
+        prompt + code_reply_opening(path),
         slot=LONG_SLOT,
         max_new_tokens=max(settings.max_new_tokens, 2 * session.engine().tokenizer.count(original)),
         stop=("\n```", *CHAT_STOP),

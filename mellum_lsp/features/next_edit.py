@@ -15,9 +15,10 @@ from typing import Any
 from mellum_lsp.config import Settings
 from mellum_lsp.documents import DocumentChange, changed_region, client_range, replacement_edit, uri_to_path
 from mellum_lsp.features.code_reply import generate_code
-from mellum_lsp.features.replies import fenced, language_id, parse_position
+from mellum_lsp.features.replies import parse_position
 from mellum_lsp.scheduler import JobContext, Priority
 from mellum_lsp.session import LONG_SLOT, Session
+from model.prompts import fenced, language_id
 
 LINES_AROUND = 6  # lines above and below the cursor the model may rewrite
 SYSTEM = (
@@ -81,7 +82,13 @@ class NextEditFeature:
                 f"Recent edits (file:line, removed, inserted):\n{recent}\n\n"
                 f"Code around the cursor in {path}:\n{fenced(region, language_id(path))}"
             )
-            return generate_code(self.session, ctx, system=SYSTEM, user=user, original=region, path=path)
+            return generate_code(
+                self.session,
+                ctx,
+                messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}],
+                original=region,
+                path=path,
+            )
 
         job = self.session.submit(
             run,

@@ -17,10 +17,6 @@ def extract_code(reply: str) -> str:
     return match.group(1) if match else reply.strip("\n")
 
 
-def fenced(code: str, language: str = "") -> str:
-    fence = "````" if "```" in code else "```"
-    return f"{fence}{language}\n{code}\n{fence}"
-
 
 def parse_range(value: Any) -> types.Range:
     """An LSP Range from plain JSON data; raises ValueError naming what is wrong."""
@@ -58,7 +54,3 @@ def whole_lines(text: str, start: int, end: int) -> tuple[int, int]:
     line_end = text.find("\n", end)
     return line_start, len(text) if line_end < 0 else line_end
 
-
-def language_id(path: str) -> str:
-    """A fence language tag from the file extension (cosmetic; helps the model)."""
-    return path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else ""

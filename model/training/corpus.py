@@ -29,6 +29,12 @@ class SourceFile:
     def package(self) -> str:
         return self.path.rsplit("/", 1)[0] if "/" in self.path else "stdlib"
 
+    @property
+    def is_test(self) -> bool:
+        """Part of a test suite (most of the stdlib's bytes), rather than library code like the held-out modules."""
+        parts = self.path.split("/")
+        return bool({"test", "tests"} & set(parts[:-1])) or parts[-1].startswith("test_")
+
 
 def stdlib_root() -> Path:
     return Path(sysconfig.get_paths()["stdlib"])

@@ -14,7 +14,7 @@ import textwrap
 from collections import defaultdict
 from dataclasses import dataclass
 
-from ..prompts import chat_prompt
+from ..prompts import chat_prompt, code_reply_opening, rewrite_request
 from ..tokenizer import EOS, Tokenizer
 from .corpus import SourceFile
 
@@ -23,6 +23,7 @@ from .corpus import SourceFile
 class Mix:
     """Shares of each kind of example and the sizes that shape them."""
 
+    library: float = 0.6  # share of repository examples from library files; the rest from test suites
     fim: float = 0.9  # of repository examples, the share whose last file becomes a FIM example
     spm: float = 0.5  # of FIM examples, the share in SPM order (the server's default)
     chat: float = 0.16  # share of sequences that are chat examples: docstring to function, or a rewrite
@@ -32,6 +33,8 @@ class Mix:
     # Short enough that a 1,024-token sequence holds several examples: more middles per step.
     prefix_chars: int = 1200
     suffix_chars: int = 400
+    # Code around a rewritten region, 2/3 of it before, as the server sends (which sends more).
+    rewrite_context_chars: int = 900
 
 
 def _lines_span(text: str, rng: random.Random) -> tuple[int, int]:
@@ -66,15 +69,18 @@ class ExampleBuilder:
         self.files = files
         self.tok = tokenizer
         self.mix = mix
+        self.library = [f for f in files if not f.is_test]
+        self.tests = [f for f in files if f.is_test]
         self.by_package: dict[str, list[SourceFile]] = defaultdict(list)
         for f in files:
             self.by_package[f.package].append(f)
-        self.functions = [fn for f in files for fn in _documented_functions(f.text)]
-        self.names = sorted({n for _, _, src in self.functions for n in re.findall(r"\b[a-z_][a-z0-9_]{3,}\b", src)}
+        self.functions = [fn for f in files for fn in _documented_functions(f)]
+        self.names = sorted({n for fn in self.functions for n in re.findall(r"\b[a-z_][a-z0-9_]{3,}\b", fn.source)}
                             - _KEYWORDS)
 
     def repo_example(self, rng: random.Random) -> str:
-        current = rng.choice(self.files)
+        pool = self.library if rng.random() < self.mix.library else self.tests
+        current = rng.choice(pool or self.files)
         siblings = [f for f in self.by_package[current.package] if f is not current]
         k = min(len(siblings), rng.randint(*self.mix.context_files))
         context = []
@@ -98,29 +104,33 @@ class ExampleBuilder:
         return f"{head}<filename>{current.path}\n{body}"
 
     def chat_example(self, rng: random.Random) -> str:
-        signature, doc, source = rng.choice(self.functions)
-        question = f"Write a Python function `{signature}`:\n{doc}"
+        fn = rng.choice(self.functions)
+        question = f"Write a Python function `{fn.signature}`:\n{fn.doc}"
         prompt = chat_prompt([{"role": "user", "content": question}])
-        return f"{prompt}```python\n{source}\n```<|im_end|>\n{EOS}"
+        return f"{prompt}```python\n{fn.source}\n```<|im_end|>\n{EOS}"
 
     def rewrite_example(self, rng: random.Random) -> str:
-        """A function rewritten as instructed: renamed throughout, its docstring removed, or kept as it is.
-        Most of the answer copies the question, as in the server's rewrites, fixes and next-edit
-        predictions, which draft from the original region for exactly that reason."""
-        _, _, source = rng.choice(self.functions)
+        """A function rewritten as instructed: renamed throughout, its docstring removed, or kept as it is,
+        asked for in the server's own words, with the region at its real indentation in its file. Most of
+        the answer copies the region, as in the server's rewrites, fixes and next-edit predictions, which
+        draft from the original region for exactly that reason."""
+        fn = rng.choice(self.functions)
+        region = fn.region
         kind = rng.random()
-        names = _bound_names(source)
+        names = _bound_names(fn.source)
         if kind < 0.6 and names:
             old = rng.choice(names)
             new = rng.choice(self.names)
-            instruction, result = f"Rename `{old}` to `{new}`.", re.sub(rf"\b{old}\b", new, source)
+            instruction, result = f"Rename `{old}` to `{new}`.", re.sub(rf"\b{old}\b", new, region)
         elif kind < 0.8:
-            instruction, result = "Remove the docstring.", _without_docstring(source)
+            instruction, result = "Remove the docstring.", _without_docstring(fn.source, region)
         else:
-            instruction, result = "Keep this code as it is.", source
-        question = f"The region:\n```python\n{source}\n```\n\nInstruction: {instruction}"
-        prompt = chat_prompt([{"role": "system", "content": REWRITE_SYSTEM}, {"role": "user", "content": question}])
-        return f"{prompt}```python\n{result}\n```<|im_end|>\n{EOS}"
+            instruction, result = "Keep this code as it is.", region
+        context = self.mix.rewrite_context_chars
+        before = fn.text[max(0, fn.start - context * 2 // 3) : fn.start]
+        after = fn.text[fn.end : fn.end + context // 3]
+        messages = rewrite_request(path=fn.path, before=before, after=after, region=region, instruction=instruction)
+        return f"{chat_prompt(messages)}{code_reply_opening(fn.path)}{result}\n```<|im_end|>\n{EOS}"
 
     def sequence(self, rng: random.Random, length: int) -> list[int]:
         """`length` token ids: examples packed back to back. An example that does not fit loses its head,
@@ -134,13 +144,33 @@ class ExampleBuilder:
         return ids
 
 
-def _documented_functions(text: str) -> list[tuple[str, str, str]]:
-    """(signature, docstring, source) of short functions that have a docstring."""
+@dataclass(frozen=True)
+class Function:
+    """A short documented function: what chat and rewrite examples are made of."""
+
+    signature: str
+    doc: str  # the docstring's first paragraph
+    source: str  # dedented
+    path: str
+    text: str  # the whole file
+    start: int  # the function's whole lines are text[start:end], without the last newline
+    end: int
+
+    @property
+    def region(self) -> str:
+        return self.text[self.start : self.end]
+
+
+def _documented_functions(file: SourceFile) -> list[Function]:
+    """The short functions of a file that have a docstring."""
     try:
-        tree = ast.parse(text)
+        tree = ast.parse(file.text)
     except (SyntaxError, ValueError):
         return []
-    lines = text.splitlines(keepends=True)
+    lines = file.text.splitlines(keepends=True)
+    line_starts = [0]
+    for line in lines:
+        line_starts.append(line_starts[-1] + len(line))
     out = []
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -149,20 +179,22 @@ def _documented_functions(text: str) -> list[tuple[str, str, str]]:
                 continue
             source = textwrap.dedent("".join(lines[node.lineno - 1 : node.end_lineno])).rstrip()
             if len(source) <= 1200 and _parses(source):
-                out.append((f"{node.name}({ast.unparse(node.args)})", doc.strip().split("\n\n")[0], source))
+                start, end = line_starts[node.lineno - 1], line_starts[node.end_lineno]
+                end -= file.text[start:end].endswith("\n")
+                out.append(Function(f"{node.name}({ast.unparse(node.args)})", doc.strip().split("\n\n")[0], source,
+                                    file.path, file.text, start, end))
     return out
 
 
 _KEYWORDS = set(keyword.kwlist) | set(keyword.softkwlist) | {"self", "cls"}
-REWRITE_SYSTEM = "You rewrite code as instructed and reply with the whole rewritten code in one fenced block."
 
 
-def _without_docstring(source: str) -> str:
-    """`source` (one function) without its docstring's lines."""
+def _without_docstring(source: str, region: str | None = None) -> str:
+    """`region` (one function, `source` dedented, the same lines) without its docstring's lines."""
     node = ast.parse(source).body[0]
     assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
     doc = node.body[0]
-    lines = source.split("\n")
+    lines = (source if region is None else region).split("\n")
     return "\n".join(lines[: doc.lineno - 1] + lines[(doc.end_lineno or doc.lineno) :])
 
 

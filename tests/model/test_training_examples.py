@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ast
 import random
+import textwrap
 
 import pytest
 
+from model.prompts import chat_prompt, rewrite_request
 from model.training.corpus import SourceFile
 from model.training.examples import ExampleBuilder, _bound_names, _lines_span, _without_docstring
 
@@ -60,8 +62,25 @@ def test_rewrites_rename_whole_words_and_drop_docstrings_cleanly() -> None:
 def test_rewrite_examples_answer_with_code_that_parses(builder) -> None:
     for seed in range(30):
         example = builder.rewrite_example(random.Random(seed))
-        answer = example.rsplit("<|im_start|>assistant\n```python\n", 1)[1].split("\n```<|im_end|>")[0]
-        ast.parse(answer)
+        answer = example.rsplit("<|im_start|>assistant\n```py\n", 1)[1].split("\n```<|im_end|>")[0]
+        ast.parse(textwrap.dedent(answer))
+
+
+def test_rewrite_examples_ask_in_the_servers_words_with_the_region_in_place(builder) -> None:
+    """The question is exactly what the server's rewrite sends for the same region and instruction."""
+    for seed in range(10):
+        example = builder.rewrite_example(random.Random(seed))
+        question = example.split("<|im_start|>assistant\n")[0]
+        path = question.split("File ", 1)[1].split(". Code before", 1)[0]
+        region = question.split("The region:\n```py\n", 1)[1].split("\n```\n\nInstruction: ", 1)[0]
+        instruction = question.rsplit("Instruction: ", 1)[1].split("<|im_end|>", 1)[0]
+        text = SOURCE if path == "pkg/walker.py" else SOURCE.replace("walk", "scan")
+        start = text.index(region)
+        before = question.split("Code before the region:\n```py\n", 1)[1].split("\n```\nCode after", 1)[0]
+        after = question.split("Code after the region:\n```py\n", 1)[1].split("\n```\nThe region", 1)[0]
+        assert text[start - len(before) : start] == before and text[start + len(region) :].startswith(after)
+        messages = rewrite_request(path=path, before=before, after=after, region=region, instruction=instruction)
+        assert question + "<|im_start|>assistant\n" == chat_prompt(messages)
 
 
 def test_sequences_are_exact_length_and_reproducible(builder) -> None:

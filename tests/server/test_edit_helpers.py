@@ -10,8 +10,9 @@ from mellum_lsp.config import Configuration, Layer
 from mellum_lsp.documents import OpenDocuments
 from mellum_lsp.features.chat import validate_messages
 from mellum_lsp.features.next_edit import NextEditFeature
-from mellum_lsp.features.replies import extract_code, fenced, whole_lines
+from mellum_lsp.features.replies import extract_code, whole_lines
 from mellum_lsp.session import Session
+from model.prompts import fenced
 
 
 @pytest.mark.parametrize(
