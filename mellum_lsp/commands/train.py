@@ -23,6 +23,11 @@ import click
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
 @click.option("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default).")
 @click.option(
+    "--corpus",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Train on the .py files under this directory instead of this Python's standard library.",
+)
+@click.option(
     "--bf16/--fp32",
     default=True,
     show_default=True,
@@ -43,6 +48,7 @@ def train(
     seed: int,
     device: str,
     threads: int,
+    corpus: Path | None,
     bf16: bool,
     export_dir: Path | None,
 ) -> None:
@@ -58,7 +64,7 @@ def train(
 
     settings = TrainSettings(
         out=out, steps=steps, batch=batch, seq_len=seq_len, lr=lr, seed=seed, device=device, threads=threads,
-        bf16=bf16,
+        corpus=corpus, bf16=bf16,
     )
     state = run(settings)
     if export_dir is not None:

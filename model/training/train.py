@@ -84,6 +84,7 @@ class TrainSettings:
     save_every: int = 50
     device: str = "cpu"
     threads: int = 0  # 0: torch's default
+    corpus: Path | None = None  # source tree to train on; None: this Python's standard library
     bf16: bool = True  # bf16 autocast (fp32 master weights) where the device computes bf16 natively
 
 
@@ -148,7 +149,7 @@ def prepare(s: TrainSettings) -> tuple[Tokenizer, ModelConfig]:
     """Tokenizer and config for the run, made once and reused on resume."""
     s.out.mkdir(parents=True, exist_ok=True)
     if not (s.out / "tokenizer.json").exists():
-        tok = train_tokenizer((f.text for f in load_sources()), s.vocab_size)
+        tok = train_tokenizer((f.text for f in load_sources(s.corpus)), s.vocab_size)
         write_tokenizer_files(tok, s.out, model_max_length=8192)
     tokenizer = Tokenizer.from_dir(s.out)
     if not (s.out / "config.json").exists():
@@ -179,34 +180,34 @@ def train(s: TrainSettings) -> Path:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         step = state["step"]
-    builder = ExampleBuilder(load_sources(), tokenizer)
-    log = (s.out / "train_log.jsonl").open("a")
-    bar = tqdm(total=s.steps, initial=step, desc="train", unit="step", dynamic_ncols=True)
-    model.train()
+    builder = ExampleBuilder(load_sources(s.corpus), tokenizer)
     amp = autocast_dtype(s.device) if s.bf16 else None
-    while step < s.steps:
-        rng = random.Random(s.seed * 1_000_003 + step)
-        batch = torch.tensor([builder.sequence(rng, s.seq_len + 1) for _ in range(s.batch)], device=s.device)
-        for group in opt.param_groups:
-            group["lr"] = lr_at(step, s)
-        t0 = time.perf_counter()
-        with torch.autocast(s.device.split(":")[0], dtype=amp or torch.float32, enabled=amp is not None):
-            parts = losses(model, batch)
-        loss = parts["lm"] + MTP_LOSS_WEIGHT * parts.get("mtp", 0.0) + cfg.router_aux_loss_coef * parts["balance"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        step += 1
-        elapsed = time.perf_counter() - t0
-        record = {k: round(float(v), 4) for k, v in parts.items()}
-        record.update(step=step, lr=round(lr_at(step - 1, s), 6), tok_per_s=round(batch.numel() / elapsed))
-        log.write(json.dumps(record) + "\n")
-        log.flush()
-        bar.set_postfix(lm=record["lm"], mtp=record.get("mtp"), tps=record["tok_per_s"])
-        bar.update(1)
-        if step % s.save_every == 0 or step == s.steps:
-            _atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
-                          "settings": {k: str(v) for k, v in asdict(s).items()}}, state_file)
-    bar.close()
+    model.train()
+    with (s.out / "train_log.jsonl").open("a") as log, tqdm(
+        total=s.steps, initial=step, desc="train", unit="step", dynamic_ncols=True
+    ) as bar:
+        while step < s.steps:
+            rng = random.Random(s.seed * 1_000_003 + step)
+            batch = torch.tensor([builder.sequence(rng, s.seq_len + 1) for _ in range(s.batch)], device=s.device)
+            for group in opt.param_groups:
+                group["lr"] = lr_at(step, s)
+            t0 = time.perf_counter()
+            with torch.autocast(s.device.split(":")[0], dtype=amp or torch.float32, enabled=amp is not None):
+                parts = losses(model, batch)
+            loss = parts["lm"] + MTP_LOSS_WEIGHT * parts.get("mtp", 0.0) + cfg.router_aux_loss_coef * parts["balance"]
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            step += 1
+            elapsed = time.perf_counter() - t0
+            record = {k: round(v.item(), 4) for k, v in parts.items()}
+            record.update(step=step, lr=round(lr_at(step - 1, s), 6), tok_per_s=round(batch.numel() / elapsed))
+            log.write(json.dumps(record) + "\n")
+            log.flush()
+            bar.set_postfix(lm=record["lm"], mtp=record.get("mtp"), tps=record["tok_per_s"])
+            bar.update(1)
+            if step % s.save_every == 0 or step == s.steps:
+                _atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
+                              "settings": {k: str(v) for k, v in asdict(s).items()}}, state_file)
     return state_file

@@ -1,0 +1,83 @@
+"""The training loop: a run interrupted after a checkpoint resumes to exactly the weights of an uninterrupted
+one, and its export is a released-layout checkpoint that loads and matches transformers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+import model
+from model.check import check
+from model.config import ModelConfig
+from model.engine import Engine, GenerationParams
+from model.random_checkpoint import tiny_config
+from model.training import train as training
+from model.training.export import export
+from model.training.train import TrainSettings
+
+DEFAULT_DIR = Path(model.__file__).with_name("default")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """This project's own runtime sources (Apache-2.0) as a tiny package to train on."""
+    root = tmp_path_factory.mktemp("corpus")
+    (root / "runtime").mkdir()
+    for f in Path(model.__file__).parent.glob("*.py"):
+        shutil.copy(f, root / "runtime" / f.name)
+    return root
+
+
+def _settings(out: Path, corpus: Path, vocab_size: int) -> TrainSettings:
+    """A run directory holding the default tokenizer and a tiny config, which `train` reuses as they are."""
+    out.mkdir()
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(DEFAULT_DIR / name, out / name)
+    ModelConfig.from_dict(tiny_config(vocab_size)).save(out)
+    return TrainSettings(out=out, steps=4, batch=2, seq_len=96, warmup=2, save_every=2, corpus=corpus)
+
+
+def _log(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "train_log.jsonl").read_text().splitlines()]
+
+
+def test_an_interrupted_run_resumes_exactly_and_exports_a_checkpoint_that_checks(
+    tmp_path, corpus, default_tokenizer, monkeypatch
+) -> None:
+    vocab = default_tokenizer.vocab_size
+    whole = training.train(_settings(tmp_path / "whole", corpus, vocab))
+
+    save = training._atomic_save
+
+    def save_then_die(obj, path) -> None:
+        save(obj, path)
+        if obj["step"] == 2:
+            raise KeyboardInterrupt  # the session ends right after the step-2 checkpoint
+
+    interrupted = _settings(tmp_path / "interrupted", corpus, vocab)
+    monkeypatch.setattr(training, "_atomic_save", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        training.train(interrupted)
+    monkeypatch.undo()
+    assert torch.load(interrupted.out / "train_state.pt", weights_only=False)["step"] == 2
+    resumed = training.train(interrupted)
+
+    a = torch.load(whole, weights_only=False)["model"]
+    b = torch.load(resumed, weights_only=False)["model"]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert [r["step"] for r in _log(interrupted.out)] == [1, 2, 3, 4]
+    assert [r["lm"] for r in _log(interrupted.out)] == [r["lm"] for r in _log(tmp_path / "whole")]
+    assert all(r["mtp"] > 0 and r["balance"] > 0 for r in _log(interrupted.out))
+
+    target = tmp_path / "checkpoint"
+    export(interrupted.out, resumed, target)
+    index = json.loads((target / "model.safetensors.index.json").read_text())["weight_map"]
+    assert any(k.startswith("mtp.") for k in index) and any(".experts.0." in k for k in index)
+    report = check(target)
+    assert report["ok"], report
+    engine = Engine.load(str(target), slots=1, compile=False)
+    assert engine.generate(default_tokenizer.encode("def f():"), GenerationParams(max_new_tokens=4)).new_tokens >= 1
