@@ -108,7 +108,8 @@ def evaluate_lines(engine: Engine, samples: list[Sample], repo: str,
         es += edit_similarity(pred, s.target)
         bem += base == s.target
         bes += edit_similarity(base, s.target)
-        target_ids = engine.tokenizer.encode(s.target + "\n")
+        # The true middle ends the file's line, so a FIM model ends it with end-of-text, as it was taught.
+        target_ids = engine.tokenizer.encode(s.target) + [engine.tokenizer.eos_id]
         with torch.inference_mode():
             seq = torch.tensor([ids + target_ids], device=engine.device)
             logits = engine.model(seq, torch.arange(seq.shape[1], device=engine.device), logits_from=len(ids) - 1).logits
