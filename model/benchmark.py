@@ -19,7 +19,7 @@ from .check import _prompt
 from .config import ModelConfig
 from .engine import Engine, GenerationParams
 from .inspect import kv_cache_bytes
-from .prompts import fim_prompt
+from .prompts import chat_prompt, code_reply_opening, fim_prompt, rewrite_request
 from .random_checkpoint import tiny_config, write_random_checkpoint
 
 NEW_TOKENS = 64
@@ -106,13 +106,15 @@ def speculative_vs_plain(directory: Path, repeats: int = 3) -> dict[str, Any]:
             spec = [min((_plain(engine, p, draft="mtp", draft_tokens=k) for _ in range(repeats)),
                         key=lambda r: r.total_s) for p in prompts]
             report["mtp" if k == engine.mtp_draft_tokens else f"mtp_{k}_drafts"] = _compare(plain, spec)
-    # An edit: the model rewrites a region it has just been shown; drafts come from the original region.
-    region = source[source.index("class Slot") : source.index("class Engine")]
-    prompt = (f"<|im_start|>user\nRewrite this code unchanged.\n```python\n{region}```<|im_end|>\n"
-              f"<|im_start|>assistant\n```python\n")
-    ids = engine.tokenizer.encode(prompt)
+    # An edit, asked as the server's rewrite asks it: rename a local throughout a method. Drafts come from
+    # the original region.
+    start, end = source.index("    def reusable_prefix"), source.index("\n\n    def truncate")
+    messages = rewrite_request(path="model/engine.py", before=source[max(0, start - 1200) : start],
+                               after=source[end : end + 600], region=source[start:end],
+                               instruction="Rename `common` to `shared`.")
+    ids = engine.tokenizer.encode(chat_prompt(messages) + code_reply_opening("model/engine.py"))
     plain = [min((_plain(engine, ids) for _ in range(repeats)), key=lambda r: r.total_s)]
-    spec = [min((_plain(engine, ids, draft="lookup", lookup_text=region) for _ in range(repeats)),
+    spec = [min((_plain(engine, ids, draft="lookup", lookup_text=source[start:end]) for _ in range(repeats)),
                 key=lambda r: r.total_s)]
     report["lookup_edit"] = _compare(plain, spec)
     # what the engine measured at load, and what draft="auto" weighs against the tokens per step above
