@@ -30,9 +30,10 @@ class Mix:
     rewrite: float = 0.5  # of chat examples, the share that rewrite a function (what edits and fixes ask)
     context_files: tuple[int, int] = (0, 2)  # other files of the same package before the current one
     context_chars: int = 600  # chars kept from each context file
-    # Short enough that a 1,024-token sequence holds several examples: more middles per step.
-    prefix_chars: int = 1200
-    suffix_chars: int = 400
+    # What `eval lines` sends around a cursor (the server sends more), about 2/3 of a 1,024-token sequence: a
+    # longer prefix holds more of the file's earlier lines to copy from.
+    prefix_chars: int = 2000
+    suffix_chars: int = 600
     # Code around a rewritten region, 2/3 of it before, as the server sends (which sends more).
     rewrite_context_chars: int = 900
 

@@ -49,6 +49,7 @@ def export(run_dir: Path, state_file: Path, target: Path, *, shard_bytes: int = 
         held_out=", ".join(HELD_OUT),
         settings=json.dumps(state["settings"], indent=2),
         python=platform.python_version(),
+        library=Mix().library,
         fim=Mix().fim,
         chat=Mix().chat,
         rewrite=Mix().rewrite,
@@ -87,13 +88,15 @@ ids (0-32).
 ## Training
 
 - Data: the CPython {python} standard library sources that ship with Python (PSF License 2.0), as
-  repository-format examples (`<reponame>`, `<filename>` blocks with several files of one package), {fim:.0%}
-  of them fill-in-the-middle in SPM and PSM order (most middles the rest of a line from a cursor after the
-  indentation, as an editor asks), plus {chat:.0%} chat examples in ChatML: {rewrite:.0%} of them rewrites of a
-  function (renamed throughout, its docstring removed, or kept as is), the rest docstring to function.
+  repository-format examples (`<reponame>`, `<filename>` blocks with several files of one package; {library:.0%}
+  of them from library code, the rest from test suites), {fim:.0%} of them fill-in-the-middle in SPM and PSM
+  order (most middles the rest of a line from a cursor after the indentation, as an editor asks), plus
+  {chat:.0%} chat examples in ChatML: {rewrite:.0%} of them rewrites of a function (renamed throughout, its
+  docstring removed, or kept as is) asked in the server's own words, the rest docstring to function.
 - Held out, never trained on: {held_out}.
 - Objective: next-token cross-entropy + 0.1 x MTP next-next-token cross-entropy + load balancing.
-- {steps} steps, {tokens:,} tokens, AdamW with cosine decay, on 2 CPU cores (see the settings below).
+- {steps} steps, {tokens:,} tokens, AdamW with cosine decay, on 2 CPU cores with bf16 autocast where the CPU
+  has it (see the settings below).
 - Final training loss (mean of the last 20 steps): next token {lm:.3f}, MTP {mtp:.3f}.
 
 Reproduce: `mellum-lsp train --out runs/default --export model/default` (resumes if interrupted).
