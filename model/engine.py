@@ -293,9 +293,9 @@ class Engine:
         out = _Output(self.tokenizer, params.stop, max_new, self.stop_ids, on_text, skip=healed)
         lookup = NgramIndex() if source == "lookup" else None
         if lookup is not None:
-            if params.lookup_text:
-                lookup.add_extra(self.tokenizer.encode(params.lookup_text))
             lookup.extend(ids)
+            if params.lookup_text:
+                lookup.follow(self.tokenizer.encode(params.lookup_text))
             out.on_commit = lookup.extend
         next_token = _choose(self.healer.restrict(logits, healed) if healed else logits, params, gen)
         finish: FinishReason | None = out.commit(next_token)
