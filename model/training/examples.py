@@ -168,20 +168,19 @@ def _documented_functions(file: SourceFile) -> list[Function]:
         tree = ast.parse(file.text)
     except (SyntaxError, ValueError):
         return []
-    lines = file.text.splitlines(keepends=True)
+    lines = file.text.split("\n")  # as ast counts lines (splitlines would also split at form feeds)
     line_starts = [0]
     for line in lines:
-        line_starts.append(line_starts[-1] + len(line))
+        line_starts.append(line_starts[-1] + len(line) + 1)
     out = []
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             doc = ast.get_docstring(node)
             if not doc or len(doc) < 20 or node.end_lineno is None or node.end_lineno - node.lineno > 40:
                 continue
-            source = textwrap.dedent("".join(lines[node.lineno - 1 : node.end_lineno])).rstrip()
+            source = textwrap.dedent("\n".join(lines[node.lineno - 1 : node.end_lineno])).rstrip()
             if len(source) <= 1200 and _parses(source):
-                start, end = line_starts[node.lineno - 1], line_starts[node.end_lineno]
-                end -= file.text[start:end].endswith("\n")
+                start, end = line_starts[node.lineno - 1], line_starts[node.end_lineno] - 1
                 out.append(Function(f"{node.name}({ast.unparse(node.args)})", doc.strip().split("\n\n")[0], source,
                                     file.path, file.text, start, end))
     return out

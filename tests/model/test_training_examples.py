@@ -86,3 +86,11 @@ def test_rewrite_examples_ask_in_the_servers_words_with_the_region_in_place(buil
 def test_sequences_are_exact_length_and_reproducible(builder) -> None:
     first = builder.sequence(random.Random(7), 513)
     assert len(first) == 513 and first == builder.sequence(random.Random(7), 513)
+
+
+def test_function_regions_are_the_functions_lines_even_after_a_form_feed(default_tokenizer) -> None:
+    text = "import os\n\x0c\n" + SOURCE  # a page break, as some stdlib modules have
+    builder = ExampleBuilder([SourceFile("pkg/paged.py", text)], default_tokenizer)
+    regions = sorted(fn.region for fn in builder.functions)
+    assert regions[0].startswith("def count(root):") and regions[0].endswith("return total")
+    assert regions[1].startswith("def walk(root") and regions[1].endswith("yield os.path.join(dirpath, name)")
