@@ -17,7 +17,6 @@ def extract_code(reply: str) -> str:
     return match.group(1) if match else reply.strip("\n")
 
 
-
 def parse_range(value: Any) -> types.Range:
     """An LSP Range from plain JSON data; raises ValueError naming what is wrong."""
     try:
@@ -53,4 +52,3 @@ def whole_lines(text: str, start: int, end: int) -> tuple[int, int]:
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     return line_start, len(text) if line_end < 0 else line_end
-
