@@ -109,8 +109,7 @@ def speculative_vs_plain(directory: Path, repeats: int = 3) -> dict[str, Any]:
     # An edit, asked as the server's rewrite asks it: rename a local throughout a method. Drafts come from
     # the original region.
     start, end = source.index("    def reusable_prefix"), source.index("\n\n    def truncate")
-    messages = rewrite_request(path="model/engine.py", before=source[max(0, start - 1200) : start],
-                               after=source[end : end + 600], region=source[start:end],
+    messages = rewrite_request(path="model/engine.py", text=source, start=start, end=end, context_chars=1800,
                                instruction="Rename `common` to `shared`.")
     ids = engine.tokenizer.encode(chat_prompt(messages) + code_reply_opening("model/engine.py"))
     plain = [min((_plain(engine, ids) for _ in range(repeats)), key=lambda r: r.total_s)]

@@ -45,14 +45,18 @@ def fenced(code: str, language: str = "") -> str:
     return f"{fence}{language}\n{code}\n{fence}"
 
 
-def rewrite_request(*, path: str, before: str, after: str, region: str, instruction: str) -> list[dict[str, str]]:
-    """The chat messages of a rewrite: the region in its file, and what to do with it. The server's rewrites
-    and fixes and the training's rewrite examples both use this, so the model is taught the server's words."""
+def rewrite_request(*, path: str, text: str, start: int, end: int, context_chars: int,
+                    instruction: str) -> list[dict[str, str]]:
+    """The chat messages of a rewrite of text[start:end] (whole lines of the file at `path`), shown with
+    `context_chars` of the code around it, 2/3 of them before. The server's rewrites and fixes and the
+    training's rewrite examples both use this, so the model is taught the server's words."""
     lang = language_id(path)
+    before = text[max(0, start - context_chars * 2 // 3) : start]
+    after = text[end : end + context_chars // 3]
     user = (
         f"File {path}. Code before the region:\n{fenced(before, lang)}\n"
         f"Code after the region:\n{fenced(after, lang)}\n"
-        f"The region:\n{fenced(region, lang)}\n\nInstruction: {instruction}"
+        f"The region:\n{fenced(text[start:end], lang)}\n\nInstruction: {instruction}"
     )
     return [{"role": "system", "content": REWRITE_SYSTEM}, {"role": "user", "content": user}]
 

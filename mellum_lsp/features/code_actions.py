@@ -96,12 +96,14 @@ class CodeActionFeature:
         region = text[line_start:line_end]
 
         def run(ctx: JobContext) -> str:
-            # About 3 characters a token: the edit budget covers the code around the region, 2/3 of it before.
-            context_chars = 3 * self.session.settings.edit.budget_tokens
-            before = text[max(0, line_start - context_chars * 2 // 3) : line_start]
-            after = text[line_end : line_end + context_chars // 3]
+            # About 3 characters a token: the edit budget covers the code shown around the region.
             messages = rewrite_request(
-                path=str(path), before=before, after=after, region=region, instruction=instruction
+                path=str(path),
+                text=text,
+                start=line_start,
+                end=line_end,
+                context_chars=3 * self.session.settings.edit.budget_tokens,
+                instruction=instruction,
             )
             return generate_code(self.session, ctx, messages=messages, original=region, path=str(path))
 

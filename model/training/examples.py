@@ -34,7 +34,7 @@ class Mix:
     # longer prefix holds more of the file's earlier lines to copy from.
     prefix_chars: int = 2000
     suffix_chars: int = 600
-    # Code around a rewritten region, 2/3 of it before, as the server sends (which sends more).
+    # Code shown around a rewritten region (the server shows more).
     rewrite_context_chars: int = 900
 
 
@@ -127,10 +127,8 @@ class ExampleBuilder:
             instruction, result = "Remove the docstring.", _without_docstring(fn.source, region)
         else:
             instruction, result = "Keep this code as it is.", region
-        context = self.mix.rewrite_context_chars
-        before = fn.text[max(0, fn.start - context * 2 // 3) : fn.start]
-        after = fn.text[fn.end : fn.end + context // 3]
-        messages = rewrite_request(path=fn.path, before=before, after=after, region=region, instruction=instruction)
+        messages = rewrite_request(path=fn.path, text=fn.text, start=fn.start, end=fn.end,
+                                   context_chars=self.mix.rewrite_context_chars, instruction=instruction)
         return f"{chat_prompt(messages)}{code_reply_opening(fn.path)}{result}\n```<|im_end|>\n{EOS}"
 
     def sequence(self, rng: random.Random, length: int) -> list[int]:

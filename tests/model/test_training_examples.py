@@ -79,7 +79,8 @@ def test_rewrite_examples_ask_in_the_servers_words_with_the_region_in_place(buil
         before = question.split("Code before the region:\n```py\n", 1)[1].split("\n```\nCode after", 1)[0]
         after = question.split("Code after the region:\n```py\n", 1)[1].split("\n```\nThe region", 1)[0]
         assert text[start - len(before) : start] == before and text[start + len(region) :].startswith(after)
-        messages = rewrite_request(path=path, before=before, after=after, region=region, instruction=instruction)
+        messages = rewrite_request(path=path, text=text, start=start, end=start + len(region),
+                                   context_chars=builder.mix.rewrite_context_chars, instruction=instruction)
         assert question + "<|im_start|>assistant\n" == chat_prompt(messages)
 
 
