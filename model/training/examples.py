@@ -27,6 +27,8 @@ class Mix:
     fim: float = 0.9  # of repository examples, the share whose last file becomes a FIM example
     spm: float = 0.5  # of FIM examples, the share in SPM order (the server's default)
     chat: float = 0.16  # share of sequences that are chat examples: docstring to function, or a rewrite
+    repeat: float = 0.2  # share of sequences that are copying drills (`repeat_example`)
+    repeat_lines: tuple[int, int] = (4, 24)  # lines in a drill
     rewrite: float = 0.5  # of chat examples, the share that rewrite a function (what edits and fixes ask)
     context_files: tuple[int, int] = (0, 2)  # other files of the same package before the current one
     context_chars: int = 600  # chars kept from each context file
@@ -131,14 +133,30 @@ class ExampleBuilder:
                                    context_chars=self.mix.rewrite_context_chars, instruction=instruction)
         return f"{chat_prompt(messages)}{code_reply_opening(fn.path)}{result}\n```<|im_end|>\n{EOS}"
 
+    def repeat_example(self, rng: random.Random) -> str:
+        """Lines of code drawn from all over the corpus, then the same lines again from a random one on.
+        Nothing but looking back predicts the second copy, so these drills teach the copying (induction)
+        that completion depends on: code repeats its own names, calls and lines, and the n-gram baseline of
+        `eval lines` scores by copying alone. Trained on code only, the model had not learned it."""
+        pool = [line.rstrip() for f in rng.sample(self.files, min(4, len(self.files)))
+                for line in f.text.split("\n") if len(line.strip()) >= 4]
+        if not pool:
+            return self.repo_example(rng)
+        lines = [rng.choice(pool) for _ in range(rng.randint(*self.mix.repeat_lines))]
+        again = lines[rng.randrange(0, len(lines) // 2 + 1) :]
+        return "\n".join(lines) + "\n\n" + "\n".join(again) + "\n" + EOS
+
     def sequence(self, rng: random.Random, length: int) -> list[int]:
         """`length` token ids: examples packed back to back. An example that does not fit loses its head,
         never its tail: the tail is the FIM middle or the answer, the part the server asks for."""
         ids: list[int] = []
         while len(ids) < length:
             make = self.repo_example
-            if self.functions and rng.random() < self.mix.chat:
+            kind = rng.random()
+            if self.functions and kind < self.mix.chat:
                 make = self.rewrite_example if rng.random() < self.mix.rewrite else self.chat_example
+            elif kind < self.mix.chat + self.mix.repeat:
+                make = self.repeat_example
             ids.extend(self.tok.encode(make(rng))[-(length - len(ids)) :])
         return ids
 

@@ -95,3 +95,14 @@ def test_function_regions_are_the_functions_lines_even_after_a_form_feed(default
     regions = sorted(fn.region for fn in builder.functions)
     assert regions[0].startswith("def count(root):") and regions[0].endswith("return total")
     assert regions[1].startswith("def walk(root") and regions[1].endswith("yield os.path.join(dirpath, name)")
+
+
+def test_copying_drills_repeat_their_lines_from_a_line_on(builder) -> None:
+    rng = random.Random(3)
+    for _ in range(20):
+        text = builder.repeat_example(rng)
+        assert text.endswith("\n<|endoftext|>")
+        first, again = text.removesuffix("\n<|endoftext|>").split("\n\n")
+        lines = first.split("\n")
+        assert 4 <= len(lines) <= 24 and again.split("\n") == lines[len(lines) - len(again.split("\n")) :]
+        assert all(line in SOURCE + SOURCE.replace("walk", "scan") for line in lines)
