@@ -27,7 +27,7 @@ class Mix:
     fim: float = 0.9  # of repository examples, the share whose last file becomes a FIM example
     spm: float = 0.5  # of FIM examples, the share in SPM order (the server's default)
     chat: float = 0.16  # share of sequences that are chat examples: docstring to function, or a rewrite
-    repeat: float = 0.2  # share of sequences that are copying drills (`repeat_example`)
+    repeat: float = 0.4  # share of sequences that are copying drills (`repeat_example`)
     repeat_lines: tuple[int, int] = (4, 24)  # lines in a drill
     rewrite: float = 0.5  # of chat examples, the share that rewrite a function (what edits and fixes ask)
     context_files: tuple[int, int] = (0, 2)  # other files of the same package before the current one
