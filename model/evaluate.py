@@ -19,6 +19,8 @@ from .prompts import fim_prompt
 PREFIX_CHARS = 2000
 SUFFIX_CHARS = 600
 MAX_LINE_TOKENS = 48
+COPY_BLOCKS = 100  # blocks scored by `copy_nll`
+COPY_TOKENS = 200  # tokens in each
 
 
 @dataclass
@@ -85,6 +87,27 @@ def edit_similarity(a: str, b: str) -> float:
     return 1.0 - prev[-1] / max(len(a), len(b))
 
 
+def copy_nll(engine: Engine, texts: list[str]) -> tuple[float, float] | None:
+    """Mean loss per token on the last `COPY_TOKENS` tokens of each text, and on the same tokens shown again
+    right after. Only looking back predicts the second copy, so the gap says how well the model copies
+    from its context: what completion leans on most, and all that the n-gram baseline does. None when no
+    text is long enough."""
+    first = second = 0.0
+    blocks = [ids[-COPY_TOKENS:] for t in texts if len(ids := engine.tokenizer.encode(t)) >= COPY_TOKENS]
+    for ids in blocks[:COPY_BLOCKS]:
+        seq = torch.tensor([ids + ids], device=engine.device)
+        with torch.inference_mode():
+            logits = engine.model(seq, torch.arange(seq.shape[1], device=engine.device)).logits[0, :-1]
+        nll = F.cross_entropy(logits.float(), seq[0, 1:], reduction="none")  # nll[i]: token i + 1
+        n = len(ids)
+        first += float(nll[: n - 1].mean())
+        second += float(nll[n:].mean())  # the second copy after its first token, which follows nothing
+    if not blocks:
+        return None
+    used = len(blocks[:COPY_BLOCKS])
+    return first / used, second / used
+
+
 def evaluate_lines(engine: Engine, samples: list[Sample], repo: str,
                    progress: Callable[[int], None] | None = None) -> dict:
     em = es = bem = bes = 0.0
@@ -120,6 +143,7 @@ def evaluate_lines(engine: Engine, samples: list[Sample], repo: str,
         if progress:
             progress(k + 1)
     n = max(1, len(samples))
+    copied = copy_nll(engine, [s.prefix for s in samples])
     return {
         "samples": len(samples),
         "exact_match": em / n,
@@ -128,6 +152,8 @@ def evaluate_lines(engine: Engine, samples: list[Sample], repo: str,
         "baseline_edit_similarity": bes / n,
         "perplexity": math.exp(nll / max(1, n_tokens)),
         "mtp_acceptance": accepted / proposed if proposed and draft == "mtp" else None,
+        "copy_nll_first": copied[0] if copied else None,
+        "copy_nll_second": copied[1] if copied else None,
         "draft_source": draft,
         "examples": examples,
     }

@@ -127,7 +127,8 @@ def lines(
 
     Prints exact match and edit similarity of the model and of a baseline that needs no training (it
     copies what followed the longest matching text earlier in the file), perplexity of the true line,
-    and the MTP draft acceptance during greedy decoding."""
+    the MTP draft acceptance during greedy decoding, and how well the model copies from its context (its
+    loss on a block of the file's code and on the same block shown again)."""
     from tqdm import tqdm
 
     from model.engine import Engine
