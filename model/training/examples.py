@@ -27,8 +27,11 @@ class Mix:
     fim: float = 0.9  # of repository examples, the share whose last file becomes a FIM example
     spm: float = 0.5  # of FIM examples, the share in SPM order (the server's default)
     chat: float = 0.16  # share of sequences that are chat examples: docstring to function, or a rewrite
-    repeat: float = 0.4  # share of sequences that are copying drills (`repeat_example`)
+    repeat: float = 0.2  # share of sequences that are copying drills (`repeat_example`)
     repeat_lines: tuple[int, int] = (4, 24)  # lines in a drill
+    short_fim: float = 0.35  # share of sequences that are short FIM examples (`short_fim_example`)
+    short_prefix_chars: tuple[int, int] = (50, 600)
+    short_suffix_chars: tuple[int, int] = (0, 300)
     rewrite: float = 0.5  # of chat examples, the share that rewrite a function (what edits and fixes ask)
     context_files: tuple[int, int] = (0, 2)  # other files of the same package before the current one
     context_chars: int = 600  # chars kept from each context file
@@ -81,9 +84,17 @@ class ExampleBuilder:
         self.names = sorted({n for fn in self.functions for n in re.findall(r"\b[a-z_][a-z0-9_]{3,}\b", fn.source)}
                             - _KEYWORDS)
 
-    def repo_example(self, rng: random.Random) -> str:
+    def _pick_file(self, rng: random.Random) -> SourceFile:
         pool = self.library if rng.random() < self.mix.library else self.tests
-        current = rng.choice(pool or self.files)
+        return rng.choice(pool or self.files)
+
+    def _fim_body(self, prefix: str, middle: str, suffix: str, rng: random.Random) -> str:
+        if rng.random() < self.mix.spm:
+            return f"<fim_suffix>{suffix}<fim_prefix>{prefix}<fim_middle>{middle}{EOS}"
+        return f"<fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>{middle}{EOS}"
+
+    def repo_example(self, rng: random.Random) -> str:
+        current = self._pick_file(rng)
         siblings = [f for f in self.by_package[current.package] if f is not current]
         k = min(len(siblings), rng.randint(*self.mix.context_files))
         context = []
@@ -100,11 +111,19 @@ class ExampleBuilder:
         a, b = _lines_span(text, rng)
         prefix = text[max(0, a - self.mix.prefix_chars) : a]
         middle, suffix = text[a:b], text[b : b + self.mix.suffix_chars]
-        if rng.random() < self.mix.spm:
-            body = f"<fim_suffix>{suffix}<fim_prefix>{prefix}<fim_middle>{middle}{EOS}"
-        else:
-            body = f"<fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>{middle}{EOS}"
-        return f"{head}<filename>{current.path}\n{body}"
+        return f"{head}<filename>{current.path}\n{self._fim_body(prefix, middle, suffix, rng)}"
+
+    def short_fim_example(self, rng: random.Random) -> str:
+        """A FIM example with a short prefix and suffix and no other files. A middle's first token is
+        predicted at `<fim_middle>`, where the only clue is the prefix's last token, one position back (the
+        cursor is often inside a word): one position per long example teaches that, while a sequence packs
+        many short ones. Trained on long ones only, the model scored 4.8 nats on that token."""
+        current = self._pick_file(rng)
+        text = current.text
+        a, b = _lines_span(text, rng)
+        prefix = text[max(0, a - rng.randint(*self.mix.short_prefix_chars)) : a]
+        middle, suffix = text[a:b], text[b : b + rng.randint(*self.mix.short_suffix_chars)]
+        return f"<reponame>{current.package}<filename>{current.path}\n{self._fim_body(prefix, middle, suffix, rng)}"
 
     def chat_example(self, rng: random.Random) -> str:
         fn = rng.choice(self.functions)
@@ -157,6 +176,8 @@ class ExampleBuilder:
                 make = self.rewrite_example if rng.random() < self.mix.rewrite else self.chat_example
             elif kind < self.mix.chat + self.mix.repeat:
                 make = self.repeat_example
+            elif kind < self.mix.chat + self.mix.repeat + self.mix.short_fim:
+                make = self.short_fim_example
             ids.extend(self.tok.encode(make(rng))[-(length - len(ids)) :])
         return ids
 

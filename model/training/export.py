@@ -54,6 +54,7 @@ def export(run_dir: Path, state_file: Path, target: Path, *, shard_bytes: int = 
         chat=Mix().chat,
         rewrite=Mix().rewrite,
         repeat=Mix().repeat,
+        short_fim=Mix().short_fim,
         history=_history(run_dir),
     )
     (target / "README.md").write_text(card)
@@ -93,8 +94,10 @@ ids (0-32).
   of them from library code, the rest from test suites), {fim:.0%} of them fill-in-the-middle in SPM and PSM
   order (most middles the rest of a line from a cursor after the indentation, as an editor asks), plus
   {chat:.0%} chat examples in ChatML: {rewrite:.0%} of them rewrites of a function (renamed throughout, its
-  docstring removed, or kept as is) asked in the server's own words, the rest docstring to function, and
-  {repeat:.0%} copying drills (lines of code drawn at random, then repeated from a random line on).
+  docstring removed, or kept as is) asked in the server's own words, the rest docstring to function,
+  {repeat:.0%} copying drills (lines of code drawn at random, then repeated from a random line on), and
+  {short_fim:.0%} short FIM examples (a few hundred characters around a cursor, no other files), many to a
+  sequence, for the middle's first token.
 - Held out, never trained on: {held_out}.
 - Objective: next-token cross-entropy + 0.1 x MTP next-next-token cross-entropy + load balancing.
 - {steps} steps, {tokens:,} tokens, AdamW with cosine decay, on 2 CPU cores with bf16 autocast where the CPU

@@ -106,3 +106,18 @@ def test_copying_drills_repeat_their_lines_from_a_line_on(builder) -> None:
         lines = first.split("\n")
         assert 4 <= len(lines) <= 24 and again.split("\n") == lines[len(lines) - len(again.split("\n")) :]
         assert all(line in SOURCE + SOURCE.replace("walk", "scan") for line in lines)
+
+
+def test_short_fim_examples_cut_a_few_hundred_characters_around_a_cursor(builder) -> None:
+    rng = random.Random(11)
+    for _ in range(30):
+        text = builder.short_fim_example(rng)
+        assert text.startswith("<reponame>pkg<filename>pkg/") and text.endswith("<|endoftext|>")
+        body = text.split("\n", 1)[1].removesuffix("<|endoftext|>")
+        middle = body.split("<fim_middle>")[1]
+        if body.startswith("<fim_suffix>"):
+            suffix, prefix = body.removeprefix("<fim_suffix>").split("<fim_middle>")[0].split("<fim_prefix>")
+        else:
+            prefix, suffix = body.removeprefix("<fim_prefix>").split("<fim_middle>")[0].split("<fim_suffix>")
+        assert len(prefix) <= 600 and len(suffix) <= 300
+        assert (prefix + middle + suffix) in SOURCE + SOURCE.replace("walk", "scan")
