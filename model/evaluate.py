@@ -92,20 +92,24 @@ def copy_nll(engine: Engine, texts: list[str]) -> tuple[float, float] | None:
     right after. Only looking back predicts the second copy, so the gap says how well the model copies
     from its context: what completion leans on most, and all that the n-gram baseline does. None when no
     text is long enough."""
+    blocks: list[list[int]] = []
+    for text in texts:
+        if len(blocks) == COPY_BLOCKS:
+            break
+        ids = engine.tokenizer.encode(text)
+        if len(ids) >= COPY_TOKENS:
+            blocks.append(ids[-COPY_TOKENS:])
+    if not blocks:
+        return None
     first = second = 0.0
-    blocks = [ids[-COPY_TOKENS:] for t in texts if len(ids := engine.tokenizer.encode(t)) >= COPY_TOKENS]
-    for ids in blocks[:COPY_BLOCKS]:
+    for ids in blocks:
         seq = torch.tensor([ids + ids], device=engine.device)
         with torch.inference_mode():
             logits = engine.model(seq, torch.arange(seq.shape[1], device=engine.device)).logits[0, :-1]
         nll = F.cross_entropy(logits.float(), seq[0, 1:], reduction="none")  # nll[i]: token i + 1
-        n = len(ids)
-        first += float(nll[: n - 1].mean())
-        second += float(nll[n:].mean())  # the second copy after its first token, which follows nothing
-    if not blocks:
-        return None
-    used = len(blocks[:COPY_BLOCKS])
-    return first / used, second / used
+        first += float(nll[: COPY_TOKENS - 1].mean())
+        second += float(nll[COPY_TOKENS:].mean())  # the second copy after its first token, which follows nothing
+    return first / len(blocks), second / len(blocks)
 
 
 def evaluate_lines(engine: Engine, samples: list[Sample], repo: str,
