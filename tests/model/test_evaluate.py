@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import pytest
+from sample_code import WALKER
 
 from model.engine import Engine
 from model.evaluate import (
@@ -16,22 +17,6 @@ from model.evaluate import (
     ngram_baseline,
     sample_positions,
 )
-
-CODE = """import os
-
-
-def walk(root):
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in filenames:
-            yield os.path.join(dirpath, name)
-
-
-def count(root):
-    total = 0
-    for path in walk(root):
-        total += 1
-    return total
-"""
 
 
 def test_the_baseline_copies_what_followed_the_longest_earlier_match() -> None:
@@ -50,23 +35,23 @@ def test_edit_similarity_is_one_minus_the_normalised_levenshtein_distance() -> N
 
 def test_sampled_cursors_split_a_line_after_its_indentation(tmp_path: Path) -> None:
     (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "walker.py").write_text(CODE)
+    (tmp_path / "pkg" / "walker.py").write_text(WALKER)
     (tmp_path / "binary.py").write_bytes(b"\xff\xfe not utf-8")  # skipped, not fatal
     files = sorted(tmp_path.rglob("*.py"))
     samples = sample_positions(files, tmp_path, 8, seed=3)
     assert len(samples) == 8 and samples == sample_positions(files, tmp_path, 8, seed=3)
     for s in samples:
         cursor = len(s.prefix)
-        line_start, line_end = CODE.rfind("\n", 0, cursor) + 1, CODE.find("\n", cursor)
-        line = CODE[line_start:line_end]
-        assert s.path == "pkg/walker.py" and CODE[:cursor] == s.prefix
+        line_start, line_end = WALKER.rfind("\n", 0, cursor) + 1, WALKER.find("\n", cursor)
+        line = WALKER[line_start:line_end]
+        assert s.path == "pkg/walker.py" and WALKER[:cursor] == s.prefix
         assert cursor - line_start >= len(line) - len(line.lstrip())  # past the indentation
-        assert s.target and s.target == CODE[cursor:line_end].rstrip()
-        assert s.suffix == CODE[line_end : line_end + len(s.suffix)] and s.suffix.startswith("\n")
+        assert s.target and s.target == WALKER[cursor:line_end].rstrip()
+        assert s.suffix == WALKER[line_end : line_end + len(s.suffix)] and s.suffix.startswith("\n")
 
 
 def test_the_report_on_a_tiny_checkpoint_has_every_figure_in_range(tiny_checkpoint, tmp_path: Path) -> None:
-    (tmp_path / "walker.py").write_text(CODE * 4)
+    (tmp_path / "walker.py").write_text(WALKER * 4)
     engine = Engine.load(str(tiny_checkpoint), slots=1)
     samples = sample_positions([tmp_path / "walker.py"], tmp_path, 6, seed=0)
     report = evaluate_lines(engine, samples, "repo")
@@ -81,7 +66,7 @@ def test_the_report_on_a_tiny_checkpoint_has_every_figure_in_range(tiny_checkpoi
 
 def test_the_default_model_predicts_a_repeated_block_better_than_its_first_showing() -> None:
     engine = Engine.load("default", slots=1)
-    first, second = copy_nll(engine, [CODE * 3]) or (0.0, 0.0)
+    first, second = copy_nll(engine, [WALKER * 3]) or (0.0, 0.0)
     assert second < first - 0.3
     assert copy_nll(engine, ["x = 1\n"]) is None  # shorter than a block
-    assert len(engine.tokenizer.encode(CODE * 3)) >= COPY_TOKENS
+    assert len(engine.tokenizer.encode(WALKER * 3)) >= COPY_TOKENS

@@ -7,52 +7,35 @@ import random
 import textwrap
 
 import pytest
+from sample_code import WALKER
 
 from model.prompts import chat_prompt, rewrite_request
 from model.training.corpus import SourceFile
 from model.training.examples import ExampleBuilder, _bound_names, _lines_span, _without_docstring
 
-SOURCE = '''import os
-
-
-def walk(root, pattern="*"):
-    """Yield the files under root."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in filenames:
-            yield os.path.join(dirpath, name)
-
-
-def count(root):
-    """How many files are under root."""
-    total = 0
-    for path in walk(root):
-        total += 1
-    return total
-'''
-
 
 @pytest.fixture(scope="module")
 def builder(default_tokenizer):
-    files = [SourceFile("pkg/walker.py", SOURCE), SourceFile("pkg/other.py", SOURCE.replace("walk", "scan"))]
+    files = [SourceFile("pkg/walker.py", WALKER), SourceFile("pkg/other.py", WALKER.replace("walk", "scan"))]
     return ExampleBuilder(files, default_tokenizer)
 
 
 def test_middles_stay_inside_the_text_and_rest_of_line_spans_end_at_the_line_end() -> None:
     rest_of_line = 0
     for seed in range(400):
-        a, b = _lines_span(SOURCE, random.Random(seed))
-        assert 0 <= a <= b <= len(SOURCE)
-        middle = SOURCE[a:b]
-        if "\n" not in middle and (b == len(SOURCE) or SOURCE[b] == "\n") and middle.strip():
+        a, b = _lines_span(WALKER, random.Random(seed))
+        assert 0 <= a <= b <= len(WALKER)
+        middle = WALKER[a:b]
+        if "\n" not in middle and (b == len(WALKER) or WALKER[b] == "\n") and middle.strip():
             rest_of_line += 1
-            line_start = SOURCE.rfind("\n", 0, a) + 1
-            indent = len(SOURCE[line_start:]) - len(SOURCE[line_start:].lstrip(" "))
+            line_start = WALKER.rfind("\n", 0, a) + 1
+            indent = len(WALKER[line_start:]) - len(WALKER[line_start:].lstrip(" "))
             assert a - line_start >= min(indent, b - line_start), "the cursor sits after the indentation"
     assert rest_of_line > 150  # most middles finish the current line, as the editor asks
 
 
 def test_rewrites_rename_whole_words_and_drop_docstrings_cleanly() -> None:
-    function = SOURCE[SOURCE.index("def count") :]
+    function = WALKER[WALKER.index("def count") :]
     assert _bound_names(function) == ["path", "root", "total"]
     stripped = _without_docstring(function)
     tree = ast.parse(stripped)
@@ -74,7 +57,7 @@ def test_rewrite_examples_ask_in_the_servers_words_with_the_region_in_place(buil
         path = question.split("File ", 1)[1].split(". Code before", 1)[0]
         region = question.split("The region:\n```py\n", 1)[1].split("\n```\n\nInstruction: ", 1)[0]
         instruction = question.rsplit("Instruction: ", 1)[1].split("<|im_end|>", 1)[0]
-        text = SOURCE if path == "pkg/walker.py" else SOURCE.replace("walk", "scan")
+        text = WALKER if path == "pkg/walker.py" else WALKER.replace("walk", "scan")
         start = text.index(region)
         before = question.split("Code before the region:\n```py\n", 1)[1].split("\n```\nCode after", 1)[0]
         after = question.split("Code after the region:\n```py\n", 1)[1].split("\n```\nThe region", 1)[0]
@@ -90,7 +73,7 @@ def test_sequences_are_exact_length_and_reproducible(builder) -> None:
 
 
 def test_function_regions_are_the_functions_lines_even_after_a_form_feed(default_tokenizer) -> None:
-    text = "import os\n\x0c\n" + SOURCE  # a page break, as some stdlib modules have
+    text = "import os\n\x0c\n" + WALKER  # a page break, as some stdlib modules have
     builder = ExampleBuilder([SourceFile("pkg/paged.py", text)], default_tokenizer)
     regions = sorted(fn.region for fn in builder.functions)
     assert regions[0].startswith("def count(root):") and regions[0].endswith("return total")
@@ -105,7 +88,7 @@ def test_copying_drills_repeat_their_lines_from_a_line_on(builder) -> None:
         first, again = text.removesuffix("\n<|endoftext|>").split("\n\n")
         lines = first.split("\n")
         assert 4 <= len(lines) <= 24 and again.split("\n") == lines[len(lines) - len(again.split("\n")) :]
-        assert all(line in SOURCE + SOURCE.replace("walk", "scan") for line in lines)
+        assert all(line in WALKER + WALKER.replace("walk", "scan") for line in lines)
 
 
 def test_short_fim_examples_cut_a_few_hundred_characters_around_a_cursor(builder) -> None:
@@ -120,4 +103,4 @@ def test_short_fim_examples_cut_a_few_hundred_characters_around_a_cursor(builder
         else:
             prefix, suffix = body.removeprefix("<fim_prefix>").split("<fim_middle>")[0].split("<fim_suffix>")
         assert len(prefix) <= 600 and len(suffix) <= 300
-        assert (prefix + middle + suffix) in SOURCE + SOURCE.replace("walk", "scan")
+        assert (prefix + middle + suffix) in WALKER + WALKER.replace("walk", "scan")
