@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from mellum_lsp.completion.candidate import Candidate, FilterContext
 from mellum_lsp.completion.filters import (
     balance_brackets,
+    cut_loop,
     drop_empty,
     keep_parsing,
     never_repeat_suffix,
@@ -23,6 +24,7 @@ Filter = Callable[[Candidate, FilterContext], Candidate | None]
 FILTERS: dict[str, Filter] = {
     "normalize_indent": normalize_indent.apply,
     "stop_at_block_end": stop_at_block_end.apply,
+    "cut_loop": cut_loop.apply,
     "never_repeat_suffix": never_repeat_suffix.apply,
     "balance_brackets": balance_brackets.apply,
     "drop_empty": drop_empty.apply,
