@@ -15,6 +15,8 @@ import json
 import sys
 from pathlib import Path
 
+from model.evaluate import COPY_TOKENS, PREFIX_CHARS, SUFFIX_CHARS
+
 HEADING = "## Evaluation"
 
 
@@ -28,7 +30,8 @@ def section(ev: dict, bench: dict) -> str:
         "",
         "Measured with `mellum-lsp eval lines <stdlib> --held-out --samples 1000 --seed 0 --show 10 --json` on the "
         "held-out standard-library modules: the rest of the line at random cursor positions after the indentation, "
-        "the file's own 2,000 characters before and 600 after as context, greedy decoding with token healing.",
+        f"the file's own {PREFIX_CHARS:,} characters before and {SUFFIX_CHARS:,} after as context, greedy decoding "
+        "with token healing.",
         "",
         "| metric | this model | n-gram copy baseline |",
         "| --- | --- | --- |",
@@ -40,7 +43,7 @@ def section(ev: dict, bench: dict) -> str:
         "",
         f"- Perplexity of the true rest of the line, followed by the end-of-text that ends a FIM middle: "
         f"{ev['perplexity']:.1f}.",
-        f"- Loss on a 200-token block of the file's code, and on the same block shown again right after (only "
+        f"- Loss on a {COPY_TOKENS}-token block of the file's code, and on the same block shown again right after (only "
         f"copying predicts the second): {ev['copy_nll_first']:.2f} / {ev['copy_nll_second']:.2f} nats per token.",
         f"- MTP draft acceptance during greedy decoding, one draft per step (the token the head is trained to "
         f"predict): {ev['mtp_acceptance']:.1%}.",

@@ -20,10 +20,10 @@ TAIL_CHARS = 400  # a loop long enough to matter shows within the last 400 chara
 
 def apply(candidate: Candidate, ctx: FilterContext) -> Candidate | None:
     """The candidate without a last line that ends in a loop; None when that line was all of it."""
-    lines = candidate.text.rstrip().split("\n")
-    if not ends_in_loop(lines[-1]):
+    before, _, last = candidate.text.rstrip().rpartition("\n")
+    if not ends_in_loop(last):
         return candidate
-    kept = "\n".join(lines[:-1]).rstrip()
+    kept = before.rstrip()
     return replace(candidate, text=kept) if kept.strip() else None
 
 
