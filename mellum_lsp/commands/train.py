@@ -34,6 +34,13 @@ import click
     help="Autocast matmuls to bf16 where the device computes it natively (fp32 master weights).",
 )
 @click.option(
+    "--mtp-distill-steps",
+    type=int,
+    default=0,
+    show_default=True,
+    help="After --steps: train the MTP layer alone, on the frozen trunk, to draft what the trunk would choose.",
+)
+@click.option(
     "--export",
     "export_dir",
     type=click.Path(path_type=Path),
@@ -50,13 +57,15 @@ def train(
     threads: int,
     corpus: Path | None,
     bf16: bool,
+    mtp_distill_steps: int,
     export_dir: Path | None,
 ) -> None:
     """Train a small Mellum-architecture MoE (with its MTP layer) on the CPython standard library.
 
     Builds a byte-level BPE tokenizer with Mellum 2's special tokens, then trains on repository-format
     and fill-in-the-middle examples (SPM and PSM) plus docstring-to-function chat examples. Held-out
-    modules are never trained on. Interrupt at any time; the same command resumes.
+    modules are never trained on. Optionally the MTP layer then learns, alone, to draft the trunk's own
+    choices. Interrupt at any time; the same command resumes.
     """
     from model.training.export import export
     from model.training.train import TrainSettings
@@ -64,7 +73,7 @@ def train(
 
     settings = TrainSettings(
         out=out, steps=steps, batch=batch, seq_len=seq_len, lr=lr, seed=seed, device=device, threads=threads,
-        corpus=corpus, bf16=bf16,
+        corpus=corpus, bf16=bf16, mtp_distill_steps=mtp_distill_steps,
     )
     state = run(settings)
     if export_dir is not None:

@@ -37,11 +37,12 @@ def export(run_dir: Path, state_file: Path, target: Path, *, shard_bytes: int = 
     tok_cfg["chat_template"] = CHATML_TEMPLATE
     (target / "tokenizer_config.json").write_text(json.dumps(tok_cfg, indent=2) + "\n")
     (target / "generation_config.json").write_text(json.dumps(GENERATION_CONFIG, indent=2) + "\n")
-    log = [json.loads(line) for line in (run_dir / "train_log.jsonl").read_text().splitlines() if line.strip()]
-    last = log[-min(20, len(log)) :]
+    distilled = state_file.name != "train_state.pt"  # the MTP-distillation phase ran after all the steps
+    steps = int(state["settings"]["steps"]) if distilled else state["step"]
+    last = _last_records(run_dir / "train_log.jsonl", steps)
     card = CARD.format(
-        steps=state["step"],
-        tokens=state["step"] * int(state["settings"]["batch"]) * int(state["settings"]["seq_len"]),
+        steps=steps,
+        tokens=steps * int(state["settings"]["batch"]) * int(state["settings"]["seq_len"]),
         total=sum(p.numel() for p in model.parameters()),
         active=model.param_counts()[1],
         lm=sum(r["lm"] for r in last) / len(last),
@@ -56,8 +57,26 @@ def export(run_dir: Path, state_file: Path, target: Path, *, shard_bytes: int = 
         repeat=Mix().repeat,
         short_fim=Mix().short_fim,
         history=_history(run_dir),
+        distillation=_distillation(run_dir, state["step"]) if distilled else "",
     )
     (target / "README.md").write_text(card)
+
+
+def _last_records(log: Path, step: int, n: int = 20) -> list[dict]:
+    """The log's records of the `n` steps up to `step` (a resumed run logs again the steps after its last save)."""
+    records = {r["step"]: r for r in map(json.loads, log.read_text().splitlines()) if r["step"] <= step}
+    return [records[k] for k in sorted(records)[-n:]]
+
+
+def _distillation(run_dir: Path, steps: int) -> str:
+    last = _last_records(run_dir / "mtp_distill_log.jsonl", steps)
+    kl, agree = (sum(r[k] for r in last) / len(last) for k in ("kl", "agree"))
+    return (
+        f"- Then {steps} steps of MTP self-distillation: the trunk frozen, the MTP layer taught the trunk's own\n"
+        "  distribution for the token after next (KL divergence) on text the first phase did not draw, since greedy\n"
+        "  speculative decoding accepts a draft when it is the trunk's choice, right or wrong. Last 20 steps: KL\n"
+        f"  {kl:.3f}, the MTP layer's top token the trunk's in {agree:.1%} of positions.\n"
+    )
 
 
 def _history(run_dir: Path) -> str:
@@ -103,7 +122,7 @@ ids (0-32).
 - {steps} steps, {tokens:,} tokens, AdamW with cosine decay, on 2 CPU cores with bf16 autocast where the CPU
   has it (see the settings below).
 - Final training loss (mean of the last 20 steps): next token {lm:.3f}, MTP {mtp:.3f}.
-
+{distillation}
 Reproduce: `mellum-lsp train --out runs/default --export model/default` (resumes if interrupted).
 {history}
 ```json

@@ -11,6 +11,7 @@ import math
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -86,6 +87,24 @@ class TrainSettings:
     threads: int = 0  # 0: torch's default
     corpus: Path | None = None  # source tree to train on; None: this Python's standard library
     bf16: bool = True  # bf16 autocast (fp32 master weights) where the device computes bf16 natively
+    mtp_distill_steps: int = 0  # then: the MTP layer alone, taught the trunk's own predictions
+    mtp_distill_lr: float = 1e-3
+
+
+@dataclass
+class Phase:
+    """One resumable stretch of a run: its own state and log files, schedule, objective and trained parameters."""
+
+    name: str  # names the state file (`<name>_state.pt`), the log (`<name>_log.jsonl`) and the progress bar
+    steps: int
+    lr: float
+    warmup: int
+    first_batch: int  # batches are those of run steps first_batch + step, so a later phase sees new text
+    objective: Callable[[Mellum, torch.Tensor], dict[str, torch.Tensor]]
+    loss: Callable[[dict[str, torch.Tensor]], torch.Tensor]
+
+    def state_file(self, out: Path) -> Path:
+        return out / f"{self.name}_state.pt"
 
 
 def autocast_dtype(device: str) -> torch.dtype | None:
@@ -103,11 +122,11 @@ def _cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def lr_at(step: int, s: TrainSettings) -> float:
-    if step < s.warmup:
-        return s.lr * (step + 1) / s.warmup
-    progress = (step - s.warmup) / max(1, s.steps - s.warmup)
-    return s.lr * (s.min_lr_ratio + (1 - s.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+def lr_at(step: int, phase: Phase, min_lr_ratio: float) -> float:
+    if step < phase.warmup:
+        return phase.lr * (step + 1) / phase.warmup
+    progress = (step - phase.warmup) / max(1, phase.steps - phase.warmup)
+    return phase.lr * (min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
 def load_balancing_loss(router_logits: list[torch.Tensor], top_k: int) -> torch.Tensor:
@@ -139,6 +158,25 @@ def losses(model: Mellum, batch: torch.Tensor) -> dict[str, torch.Tensor]:
     return result
 
 
+def mtp_distill_losses(model: Mellum, batch: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The MTP layer's draft for token t+2 against the frozen trunk's own distribution for it (KL), which
+    is what greedy speculative decoding accepts, rather than against the text, which the trunk often
+    does not predict. Also reports the MTP loss on the text and the share of drafts the trunk agrees with."""
+    inputs, targets = batch[:, :-1], batch[:, 1:]
+    positions = torch.arange(inputs.shape[1], device=batch.device)
+    with torch.no_grad():
+        out = model(inputs, positions)
+        teacher = F.log_softmax(out.logits[:, 1:].float(), dim=-1).flatten(0, 1)  # trunk at t+1: token t+2
+    mtp = model.mtp_forward(inputs[:, 1:], out.hidden[:, :-1], positions[1:])
+    student = F.log_softmax(mtp.logits.float(), dim=-1).flatten(0, 1)
+    return {
+        "kl": F.kl_div(student, teacher, log_target=True, reduction="batchmean"),
+        "mtp": F.nll_loss(student.detach(), targets[:, 1:].flatten()),
+        "agree": (student.detach().argmax(-1) == teacher.argmax(-1)).float().mean(),
+        "balance": load_balancing_loss(mtp.router_logits, model.cfg.num_experts_per_tok),
+    }
+
+
 def _atomic_save(obj, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save(obj, tmp)
@@ -157,57 +195,83 @@ def prepare(s: TrainSettings) -> tuple[Tokenizer, ModelConfig]:
     return tokenizer, ModelConfig.from_file(s.out)
 
 
+def phases(s: TrainSettings, cfg: ModelConfig) -> list[Phase]:
+    """The whole model first; then, if asked and the model has one, the MTP layer alone on the frozen trunk."""
+    plan = [
+        Phase("train", s.steps, s.lr, s.warmup, 0, losses,
+              lambda p: p["lm"] + MTP_LOSS_WEIGHT * p.get("mtp", 0.0) + cfg.router_aux_loss_coef * p["balance"])
+    ]
+    if s.mtp_distill_steps and cfg.num_mtp_layers:
+        plan.append(Phase("mtp_distill", s.mtp_distill_steps, s.mtp_distill_lr, min(s.warmup, s.mtp_distill_steps),
+                          s.steps, mtp_distill_losses, lambda p: p["kl"] + cfg.router_aux_loss_coef * p["balance"]))
+    return plan
+
+
 def train(s: TrainSettings) -> Path:
-    """Run (or resume) training; returns the path of the final state file."""
+    """Run (or resume) every phase of training; returns the path of the last phase's state file."""
     if s.threads:
         torch.set_num_threads(s.threads)
     tokenizer, cfg = prepare(s)
+    builder = ExampleBuilder(load_sources(s.corpus), tokenizer)
+    previous: Path | None = None
+    for phase in phases(s, cfg):
+        previous = _run_phase(s, cfg, builder, phase, previous)
+    assert previous is not None
+    return previous
+
+
+def _run_phase(s: TrainSettings, cfg: ModelConfig, builder: ExampleBuilder, phase: Phase, init: Path | None) -> Path:
+    """Train one phase from the previous phase's final weights (a fresh init for the first), resumably."""
     torch.manual_seed(s.seed)
     model = Mellum(cfg)
     init_weights(model)
+    if init is not None:
+        model.load_state_dict(torch.load(init, map_location="cpu", weights_only=False)["model"])
+        for name, p in model.named_parameters():
+            p.requires_grad_(name.startswith("mtp."))  # the trunk, its embeddings and LM head stay as they are
     model.to(s.device)
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embed" not in n]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2 or "embed" in n]
+    params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": s.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=s.lr,
+        [{"params": [p for n, p in params if p.dim() >= 2 and "embed" not in n], "weight_decay": s.weight_decay},
+         {"params": [p for n, p in params if p.dim() < 2 or "embed" in n], "weight_decay": 0.0}],
+        lr=phase.lr,
         betas=(0.9, 0.95),
     )
-    state_file = s.out / "train_state.pt"
+    state_file = phase.state_file(s.out)
     step = 0
     if state_file.exists():
         state = torch.load(state_file, map_location=s.device, weights_only=False)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         step = state["step"]
-    builder = ExampleBuilder(load_sources(s.corpus), tokenizer)
     amp = autocast_dtype(s.device) if s.bf16 else None
     model.train()
-    with (s.out / "train_log.jsonl").open("a") as log, tqdm(
-        total=s.steps, initial=step, desc="train", unit="step", dynamic_ncols=True
+    with (s.out / f"{phase.name}_log.jsonl").open("a") as log, tqdm(
+        total=phase.steps, initial=step, desc=phase.name, unit="step", dynamic_ncols=True
     ) as bar:
-        while step < s.steps:
-            rng = random.Random(s.seed * 1_000_003 + step)
+        while step < phase.steps:
+            rng = random.Random(s.seed * 1_000_003 + phase.first_batch + step)
             batch = torch.tensor([builder.sequence(rng, s.seq_len + 1) for _ in range(s.batch)], device=s.device)
             for group in opt.param_groups:
-                group["lr"] = lr_at(step, s)
+                group["lr"] = lr_at(step, phase, s.min_lr_ratio)
             t0 = time.perf_counter()
             with torch.autocast(s.device.split(":")[0], dtype=amp or torch.float32, enabled=amp is not None):
-                parts = losses(model, batch)
-            loss = parts["lm"] + MTP_LOSS_WEIGHT * parts.get("mtp", 0.0) + cfg.router_aux_loss_coef * parts["balance"]
+                parts = phase.objective(model, batch)
+            loss = phase.loss(parts)
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            torch.nn.utils.clip_grad_norm_([p for _, p in params], 1.0)
             opt.step()
             step += 1
             elapsed = time.perf_counter() - t0
             record = {k: round(v.item(), 4) for k, v in parts.items()}
-            record.update(step=step, lr=round(lr_at(step - 1, s), 6), tok_per_s=round(batch.numel() / elapsed))
+            record.update(step=step, lr=round(lr_at(step - 1, phase, s.min_lr_ratio), 6),
+                          tok_per_s=round(batch.numel() / elapsed))
             log.write(json.dumps(record) + "\n")
             log.flush()
-            bar.set_postfix(lm=record["lm"], mtp=record.get("mtp"), tps=record["tok_per_s"])
+            bar.set_postfix({k: record[k] for k in ("lm", "kl", "mtp", "tok_per_s") if k in record})
             bar.update(1)
-            if step % s.save_every == 0 or step == s.steps:
+            if step % s.save_every == 0 or step == phase.steps:
                 _atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
                               "settings": {k: str(v) for k, v in asdict(s).items()}}, state_file)
     return state_file

@@ -81,3 +81,25 @@ def test_an_interrupted_run_resumes_exactly_and_exports_a_checkpoint_that_checks
     assert report["ok"], report
     engine = Engine.load(str(target), slots=1, compile=False)
     assert engine.generate(default_tokenizer.encode("def f():"), GenerationParams(max_new_tokens=4)).new_tokens >= 1
+
+
+def test_mtp_distillation_trains_only_the_mtp_layer_after_the_run(tmp_path, corpus, default_tokenizer) -> None:
+    settings = _settings(tmp_path / "run", corpus, default_tokenizer.vocab_size)
+    settings.steps, settings.mtp_distill_steps = 2, 2
+    final = training.train(settings)
+    assert final.name == "mtp_distill_state.pt"
+
+    trunk = torch.load(settings.out / "train_state.pt", weights_only=False)["model"]
+    distilled = torch.load(final, weights_only=False)["model"]
+    mtp = [k for k in trunk if k.startswith("mtp.")]
+    assert mtp and all(torch.equal(trunk[k], distilled[k]) for k in trunk if not k.startswith("mtp."))
+    assert any(not torch.equal(trunk[k], distilled[k]) for k in mtp)
+    log = [json.loads(line) for line in (settings.out / "mtp_distill_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2]
+    assert all(r["kl"] >= 0 and 0 <= r["agree"] <= 1 for r in log)
+
+    target = tmp_path / "checkpoint"
+    export(settings.out, final, target)
+    card = (target / "README.md").read_text()
+    assert "- 2 steps, " in card and "Then 2 steps of MTP self-distillation" in card
+    assert check(target)["ok"]
