@@ -164,8 +164,10 @@ def test_eval_lines_prints_json(tmp_path, tiny_checkpoint):
     (tmp_path / "repo").mkdir()
     (tmp_path / "repo" / "walker.py").write_text("def walk(root):\n    for name in os.listdir(root):\n        yield name\n")
     result = run_cli("eval", "lines", str(tmp_path / "repo"), "--model", str(tiny_checkpoint), "--samples", "3",
-                     "--show", "2", "--json", env_home=tmp_path, timeout=600)
+                     "--show", "2", "--examples", str(tmp_path / "all.jsonl"), "--json", env_home=tmp_path, timeout=600)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["samples"] == 3 and len(report["shown"]) == 2
     assert {"target", "completion", "baseline"} <= set(report["shown"][0])
+    every = [json.loads(line) for line in (tmp_path / "all.jsonl").read_text().splitlines()]
+    assert len(every) == 3 and all(shown in every for shown in report["shown"])

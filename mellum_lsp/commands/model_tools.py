@@ -112,6 +112,12 @@ def evaluate() -> None:
     help="Only the standard-library modules the default model never trained on (DIRECTORY = the stdlib).",
 )
 @click.option("--show", type=int, default=0, help="Also print this many sampled completions.")
+@click.option(
+    "--examples",
+    "examples_out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write every sample (path, prefix tail, target, completion, baseline) to this JSON-lines file.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def lines(
     directory: Path,
@@ -121,6 +127,7 @@ def lines(
     pattern: str,
     held_out: bool,
     show: int,
+    examples_out: Path | None,
     as_json: bool,
 ) -> None:
     """Complete the rest of the line at SAMPLES random positions in real files under DIRECTORY.
@@ -149,6 +156,8 @@ def lines(
     report = evaluate_lines(engine, chosen, directory.name, progress=lambda k: bar.update(1))
     bar.close()
     examples = report.pop("examples")
+    if examples_out is not None:
+        examples_out.write_text("".join(json.dumps(e) + "\n" for e in examples))
     if show:
         picks = random.Random(seed).sample(range(len(examples)), min(show, len(examples)))
         report["shown"] = [examples[i] for i in sorted(picks)]
