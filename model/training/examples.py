@@ -165,6 +165,20 @@ class ExampleBuilder:
         again = lines[rng.randrange(0, len(lines) // 2 + 1) :]
         return "\n".join(lines) + "\n\n" + "\n".join(again) + "\n" + EOS
 
+    def answers(self, ids: list[int]) -> list[bool]:
+        """Which tokens a model writes when the server asks: FIM middles and chat replies, each with the
+        token that ends it. Speculative decoding drafts only there."""
+        fim_middle, ends = self.tok.special["<fim_middle>"], {self.tok.eos_id, self.tok.special["<|im_end|>"]}
+        reply = self.tok.encode("<|im_start|>assistant\n")
+        mask, inside = [], False
+        for i, t in enumerate(ids):
+            mask.append(inside)
+            if t in ends:
+                inside = False
+            if t == fim_middle or ids[max(0, i + 1 - len(reply)) : i + 1] == reply:
+                inside = True
+        return mask
+
     def sequence(self, rng: random.Random, length: int) -> list[int]:
         """`length` token ids: examples packed back to back. An example that does not fit loses its head,
         never its tail: the tail is the FIM middle or the answer, the part the server asks for."""

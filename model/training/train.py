@@ -88,7 +88,7 @@ class TrainSettings:
     corpus: Path | None = None  # source tree to train on; None: this Python's standard library
     bf16: bool = True  # bf16 autocast (fp32 master weights) where the device computes bf16 natively
     mtp_distill_steps: int = 0  # then: the MTP layer alone, taught the trunk's own predictions
-    mtp_distill_lr: float = 1e-3
+    mtp_distill_lr: float = 3e-4  # the MTP layer ended the first phase near this; 1e-3 set it back
 
 
 @dataclass
@@ -158,20 +158,24 @@ def losses(model: Mellum, batch: torch.Tensor) -> dict[str, torch.Tensor]:
     return result
 
 
-def mtp_distill_losses(model: Mellum, batch: torch.Tensor) -> dict[str, torch.Tensor]:
+def mtp_distill_losses(model: Mellum, batch: torch.Tensor, answers: torch.Tensor) -> dict[str, torch.Tensor]:
     """The MTP layer's draft for token t+2 against the frozen trunk's own distribution for it (KL), which
-    is what greedy speculative decoding accepts, rather than against the text, which the trunk often
-    does not predict. Also reports the MTP loss on the text and the share of drafts the trunk agrees with."""
+    is what greedy speculative decoding accepts, rather than against the text, which the trunk often does
+    not predict. Only where drafts are made: token t+1 and t+2 in an answer (`answers`, [B, T+1]). Also
+    reports the MTP loss on the text there and the share of drafts that the trunk agrees with."""
     inputs, targets = batch[:, :-1], batch[:, 1:]
     positions = torch.arange(inputs.shape[1], device=batch.device)
+    drafted = (answers[:, 1:-1] & answers[:, 2:]).flatten()
+    if not drafted.any():
+        drafted = torch.ones_like(drafted)
     with torch.no_grad():
         out = model(inputs, positions)
-        teacher = F.log_softmax(out.logits[:, 1:].float(), dim=-1).flatten(0, 1)  # trunk at t+1: token t+2
+        teacher = F.log_softmax(out.logits[:, 1:].float(), dim=-1).flatten(0, 1)[drafted]  # trunk at t+1
     mtp = model.mtp_forward(inputs[:, 1:], out.hidden[:, :-1], positions[1:])
-    student = F.log_softmax(mtp.logits.float(), dim=-1).flatten(0, 1)
+    student = F.log_softmax(mtp.logits.float(), dim=-1).flatten(0, 1)[drafted]
     return {
         "kl": F.kl_div(student, teacher, log_target=True, reduction="batchmean"),
-        "mtp": F.nll_loss(student.detach(), targets[:, 1:].flatten()),
+        "mtp": F.nll_loss(student.detach(), targets[:, 1:].flatten()[drafted]),
         "agree": (student.detach().argmax(-1) == teacher.argmax(-1)).float().mean(),
         "balance": load_balancing_loss(mtp.router_logits, model.cfg.num_experts_per_tok),
     }
@@ -195,15 +199,20 @@ def prepare(s: TrainSettings) -> tuple[Tokenizer, ModelConfig]:
     return tokenizer, ModelConfig.from_file(s.out)
 
 
-def phases(s: TrainSettings, cfg: ModelConfig) -> list[Phase]:
+def phases(s: TrainSettings, cfg: ModelConfig, builder: ExampleBuilder) -> list[Phase]:
     """The whole model first; then, if asked and the model has one, the MTP layer alone on the frozen trunk."""
+
+    def distill(model: Mellum, batch: torch.Tensor) -> dict[str, torch.Tensor]:
+        answers = torch.tensor([builder.answers(row) for row in batch.tolist()], device=batch.device)
+        return mtp_distill_losses(model, batch, answers)
+
     plan = [
         Phase("train", s.steps, s.lr, s.warmup, 0, losses,
               lambda p: p["lm"] + MTP_LOSS_WEIGHT * p.get("mtp", 0.0) + cfg.router_aux_loss_coef * p["balance"])
     ]
     if s.mtp_distill_steps and cfg.num_mtp_layers:
         plan.append(Phase("mtp_distill", s.mtp_distill_steps, s.mtp_distill_lr, min(s.warmup, s.mtp_distill_steps),
-                          s.steps, mtp_distill_losses, lambda p: p["kl"] + cfg.router_aux_loss_coef * p["balance"]))
+                          s.steps, distill, lambda p: p["kl"] + cfg.router_aux_loss_coef * p["balance"]))
     return plan
 
 
@@ -214,7 +223,7 @@ def train(s: TrainSettings) -> Path:
     tokenizer, cfg = prepare(s)
     builder = ExampleBuilder(load_sources(s.corpus), tokenizer)
     previous: Path | None = None
-    for phase in phases(s, cfg):
+    for phase in phases(s, cfg, builder):
         previous = _run_phase(s, cfg, builder, phase, previous)
     assert previous is not None
     return previous

@@ -104,3 +104,22 @@ def test_short_fim_examples_cut_a_few_hundred_characters_around_a_cursor(builder
             prefix, suffix = body.removeprefix("<fim_prefix>").split("<fim_middle>")[0].split("<fim_suffix>")
         assert len(prefix) <= 600 and len(suffix) <= 300
         assert (prefix + middle + suffix) in WALKER + WALKER.replace("walk", "scan")
+
+
+def test_answers_are_the_fim_middles_and_chat_replies_with_their_closing_token(builder, default_tokenizer) -> None:
+    tok = default_tokenizer
+    parts = [
+        ("<reponame>pkg<filename>pkg/walker.py\n<fim_prefix>def walk(root):\n<fim_suffix>\n<fim_middle>", False),
+        ("    return root<|endoftext|>", True),
+        (chat_prompt([{"role": "user", "content": "Rename `root` to `top`."}]), False),
+        ("```python\ndef walk(top):\n    return top\n```<|im_end|>", True),
+        ("\n<|endoftext|>def scan(path):\n", False),
+    ]
+    ids, expected = [], []
+    for text, answer in parts:
+        piece = tok.encode(text)
+        ids += piece
+        expected += [answer] * len(piece)
+    assert builder.answers(ids) == expected
+    # a sequence that starts inside an answer (its head cut off by packing) has no opener to go by
+    assert not any(builder.answers(tok.encode("    return root<|endoftext|>")))
