@@ -102,6 +102,7 @@ class Phase:
     first_batch: int  # batches are those of run steps first_batch + step, so a later phase sees new text
     objective: Callable[[Mellum, torch.Tensor], dict[str, torch.Tensor]]
     loss: Callable[[dict[str, torch.Tensor]], torch.Tensor]
+    only_mtp: bool = False  # train the MTP layer alone; the trunk, its embeddings and LM head stay as they are
 
     def state_file(self, out: Path) -> Path:
         return out / f"{self.name}_state.pt"
@@ -212,7 +213,8 @@ def phases(s: TrainSettings, cfg: ModelConfig, builder: ExampleBuilder) -> list[
     ]
     if s.mtp_distill_steps and cfg.num_mtp_layers:
         plan.append(Phase("mtp_distill", s.mtp_distill_steps, s.mtp_distill_lr, min(s.warmup, s.mtp_distill_steps),
-                          s.steps, distill, lambda p: p["kl"] + cfg.router_aux_loss_coef * p["balance"]))
+                          s.steps, distill, lambda p: p["kl"] + cfg.router_aux_loss_coef * p["balance"],
+                          only_mtp=True))
     return plan
 
 
@@ -236,8 +238,8 @@ def _run_phase(s: TrainSettings, cfg: ModelConfig, builder: ExampleBuilder, phas
     init_weights(model)
     if init is not None:
         model.load_state_dict(torch.load(init, map_location="cpu", weights_only=False)["model"])
-        for name, p in model.named_parameters():
-            p.requires_grad_(name.startswith("mtp."))  # the trunk, its embeddings and LM head stay as they are
+    for name, p in model.named_parameters():
+        p.requires_grad_(name.startswith("mtp.") or not phase.only_mtp)
     model.to(s.device)
     params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     opt = torch.optim.AdamW(
