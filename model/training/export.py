@@ -41,7 +41,7 @@ def export(run_dir: Path, state_file: Path, target: Path, *, shard_bytes: int = 
     steps = int(state["settings"]["steps"]) if distilled else state["step"]
     last = _last_records(run_dir / "train_log.jsonl", steps)
     card = CARD.format(
-        steps=steps,
+        steps=f"{steps:,}",
         tokens=steps * int(state["settings"]["batch"]) * int(state["settings"]["seq_len"]),
         total=sum(p.numel() for p in model.parameters()),
         active=model.param_counts()[1],
@@ -72,10 +72,11 @@ def _distillation(run_dir: Path, steps: int) -> str:
     last = _last_records(run_dir / "mtp_distill_log.jsonl", steps)
     kl, agree = (sum(r[k] for r in last) / len(last) for k in ("kl", "agree"))
     return (
-        f"- Then {steps} steps of MTP self-distillation: the trunk frozen, the MTP layer taught the trunk's own\n"
-        "  distribution for the token after next (KL divergence) on text the first phase did not draw, since greedy\n"
-        "  speculative decoding accepts a draft when it is the trunk's choice, right or wrong. Last 20 steps: KL\n"
-        f"  {kl:.3f}, the MTP layer's top token the trunk's in {agree:.1%} of positions.\n"
+        f"- Then {steps:,} steps of MTP self-distillation: the trunk frozen, the MTP layer taught the trunk's own\n"
+        "  distribution for the token after next (KL divergence) where the server has drafts made (FIM middles,\n"
+        "  chat replies), on text the first phase did not draw: greedy speculative decoding accepts a draft when\n"
+        f"  it is the trunk's choice, right or wrong. Last 20 steps: KL {kl:.3f}; the MTP layer's top token was the\n"
+        f"  trunk's at {agree:.1%} of those positions.\n"
     )
 
 
