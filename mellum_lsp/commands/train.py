@@ -15,7 +15,7 @@ import click
     show_default=True,
     help="Run directory: tokenizer, config, train_state.pt (resumed from when present), train_log.jsonl.",
 )
-@click.option("--steps", type=int, default=10600, show_default=True, help="Optimizer steps in the whole run.")
+@click.option("--steps", type=int, default=12300, show_default=True, help="Optimizer steps in the whole run.")
 @click.option("--batch", type=int, default=4, show_default=True, help="Sequences per step.")
 @click.option("--seq-len", type=int, default=1024, show_default=True, help="Tokens per sequence.")
 @click.option("--lr", type=float, default=2e-3, show_default=True, help="Peak learning rate (cosine decay).")
@@ -36,7 +36,7 @@ import click
 @click.option(
     "--mtp-distill-steps",
     type=int,
-    default=0,
+    default=1000,
     show_default=True,
     help="After --steps: train the MTP layer alone, on the frozen trunk, to draft what the trunk would choose.",
 )

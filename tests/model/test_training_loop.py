@@ -38,7 +38,8 @@ def _settings(out: Path, corpus: Path, vocab_size: int) -> TrainSettings:
     for name in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copy(DEFAULT_DIR / name, out / name)
     ModelConfig.from_dict(tiny_config(vocab_size)).save(out)
-    return TrainSettings(out=out, steps=4, batch=2, seq_len=96, warmup=2, save_every=2, corpus=corpus)
+    return TrainSettings(out=out, steps=4, batch=2, seq_len=96, warmup=2, save_every=2, corpus=corpus,
+                         mtp_distill_steps=0)
 
 
 def _log(run: Path) -> list[dict]:
