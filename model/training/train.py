@@ -236,8 +236,11 @@ def _run_phase(s: TrainSettings, cfg: ModelConfig, builder: ExampleBuilder, phas
     torch.manual_seed(s.seed)
     model = Mellum(cfg)
     init_weights(model)
+    init_step = None
     if init is not None:
-        model.load_state_dict(torch.load(init, map_location="cpu", weights_only=False)["model"])
+        start = torch.load(init, map_location="cpu", weights_only=False)
+        model.load_state_dict(start["model"])
+        init_step = start["step"]
     for name, p in model.named_parameters():
         p.requires_grad_(name.startswith("mtp.") or not phase.only_mtp)
     model.to(s.device)
@@ -249,15 +252,21 @@ def _run_phase(s: TrainSettings, cfg: ModelConfig, builder: ExampleBuilder, phas
         betas=(0.9, 0.95),
     )
     state_file = phase.state_file(s.out)
+    log_file = s.out / f"{phase.name}_log.jsonl"
     step = 0
     if state_file.exists():
         state = torch.load(state_file, map_location=s.device, weights_only=False)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        step = state["step"]
+        if state.get("init_step") == init_step:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            step = state["step"]
+        else:  # the previous phase trained on since: this one starts again from its new weights
+            tqdm.write(f"{phase.name}: the previous phase is now at step {init_step}, not "
+                       f"{state.get('init_step')}; starting {phase.name} again")
+            log_file.unlink(missing_ok=True)
     amp = autocast_dtype(s.device) if s.bf16 else None
     model.train()
-    with (s.out / f"{phase.name}_log.jsonl").open("a") as log, tqdm(
+    with log_file.open("a") as log, tqdm(
         total=phase.steps, initial=step, desc=phase.name, unit="step", dynamic_ncols=True
     ) as bar:
         while step < phase.steps:
@@ -284,5 +293,6 @@ def _run_phase(s: TrainSettings, cfg: ModelConfig, builder: ExampleBuilder, phas
             bar.update(1)
             if step % s.save_every == 0 or step == phase.steps:
                 _atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
-                              "settings": {k: str(v) for k, v in asdict(s).items()}}, state_file)
+                              "init_step": init_step, "settings": {k: str(v) for k, v in asdict(s).items()}},
+                             state_file)
     return state_file

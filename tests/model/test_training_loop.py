@@ -99,8 +99,18 @@ def test_mtp_distillation_trains_only_the_mtp_layer_after_the_run(tmp_path, corp
     assert [r["step"] for r in log] == [1, 2]
     assert all(r["kl"] >= 0 and 0 <= r["agree"] <= 1 for r in log)
 
+    # the first phase trained on: the distillation of the old trunk is stale, so it starts again
+    settings.steps = 3
+    final = training.train(settings)
+    trunk = torch.load(settings.out / "train_state.pt", weights_only=False)
+    again = torch.load(final, weights_only=False)
+    assert trunk["step"] == 3 and again["init_step"] == 3 and again["step"] == 2
+    assert all(torch.equal(trunk["model"][k], again["model"][k]) for k in trunk["model"] if not k.startswith("mtp."))
+    log = [json.loads(line) for line in (settings.out / "mtp_distill_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2]
+
     target = tmp_path / "checkpoint"
     export(settings.out, final, target)
     card = (target / "README.md").read_text()
-    assert "- 2 steps, " in card and "Then 2 steps of MTP self-distillation" in card
+    assert "- 3 steps, " in card and "Then 2 steps of MTP self-distillation" in card
     assert check(target)["ok"]
