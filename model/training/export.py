@@ -37,8 +37,9 @@ def export(run_dir: Path, state_file: Path, target: Path, *, shard_bytes: int = 
     tok_cfg["chat_template"] = CHATML_TEMPLATE
     (target / "tokenizer_config.json").write_text(json.dumps(tok_cfg, indent=2) + "\n")
     (target / "generation_config.json").write_text(json.dumps(GENERATION_CONFIG, indent=2) + "\n")
-    distilled = state_file.name != "train_state.pt"  # the MTP-distillation phase ran after all the steps
-    steps = int(state["settings"]["steps"]) if distilled else state["step"]
+    # a later phase's state (the MTP distillation) names the step of the trunk it started from
+    distilled = state.get("init_step") is not None
+    steps = state["init_step"] if distilled else state["step"]
     last = _last_records(run_dir / "train_log.jsonl", steps)
     card = CARD.format(
         steps=f"{steps:,}",
