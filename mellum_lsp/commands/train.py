@@ -36,7 +36,7 @@ import click
 @click.option(
     "--mtp-distill-steps",
     type=int,
-    default=1000,
+    default=3000,
     show_default=True,
     help="After --steps: train the MTP layer alone, on the frozen trunk, to draft what the trunk would choose.",
 )

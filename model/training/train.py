@@ -87,7 +87,7 @@ class TrainSettings:
     threads: int = 0  # 0: torch's default
     corpus: Path | None = None  # source tree to train on; None: this Python's standard library
     bf16: bool = True  # bf16 autocast (fp32 master weights) where the device computes bf16 natively
-    mtp_distill_steps: int = 1000  # then: the MTP layer alone, taught the trunk's own predictions (0: none)
+    mtp_distill_steps: int = 3000  # then: the MTP layer alone, taught the trunk's own predictions (0: none)
     mtp_distill_lr: float = 3e-4  # the MTP layer ended the first phase near this; 1e-3 set it back
 
 
