@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 import model
 from model.check import check
+from model.modeling import Mellum, init_weights
 from model.config import ModelConfig
 from model.engine import Engine, GenerationParams
 from model.random_checkpoint import tiny_config
@@ -114,3 +116,32 @@ def test_mtp_distillation_trains_only_the_mtp_layer_after_the_run(tmp_path, corp
     card = (target / "README.md").read_text()
     assert "- 3 steps, " in card and "Then 2 steps of MTP self-distillation" in card
     assert check(target)["ok"]
+
+
+def test_distillation_loss_is_the_kl_at_drafted_positions_of_the_full_logits() -> None:
+    """The loss computes the head only where drafts are made; it must equal the KL that every position's
+    logits give there, and ignore every other position."""
+    torch.manual_seed(0)
+    net = Mellum(ModelConfig.from_dict(tiny_config(64)))
+    init_weights(net)
+    batch = torch.randint(1, 64, (2, 33))
+    answers = torch.zeros(2, 33, dtype=torch.bool)
+    answers[0, 5:12] = answers[1, 20:33] = True
+    parts = training.mtp_distill_losses(net, batch, answers)
+
+    inputs, positions = batch[:, :-1], torch.arange(32)
+    with torch.no_grad():
+        out = net(inputs, positions)
+        draft = net.mtp_forward(inputs[:, 1:], out.hidden[:, :-1], positions[1:])
+    drafted = (answers[:, 1:-1] & answers[:, 2:]).flatten()
+    teacher = F.log_softmax(out.logits[:, 1:].float(), dim=-1).flatten(0, 1)[drafted]
+    student = F.log_softmax(draft.logits.float(), dim=-1).flatten(0, 1)[drafted]
+    expected = F.kl_div(student, teacher, log_target=True, reduction="batchmean")
+    assert int(drafted.sum()) == 6 + 12
+    assert torch.allclose(parts["kl"], expected, atol=1e-6)
+
+    # without the first row's answer, only the second row's drafts count
+    answers[0] = False
+    fewer = training.mtp_distill_losses(net, batch, answers)
+    assert torch.allclose(fewer["kl"], F.kl_div(student[6:], teacher[6:], log_target=True, reduction="batchmean"),
+                          atol=1e-6)
