@@ -13,9 +13,9 @@ import torch.nn.functional as F
 
 import model
 from model.check import check
-from model.modeling import Mellum, init_weights
 from model.config import ModelConfig
 from model.engine import Engine, GenerationParams
+from model.modeling import Mellum, init_weights
 from model.random_checkpoint import tiny_config
 from model.training import train as training
 from model.training.export import export
