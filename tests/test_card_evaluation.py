@@ -20,6 +20,7 @@ def test_the_evaluation_section_is_replaced_with_the_measured_figures(tmp_path: 
           "baseline_edit_similarity": 0.328, "perplexity": 40.04, "copy_nll_first": 3.5, "copy_nll_second": 1.25,
           "mtp_acceptance": 0.62, "shown": [shown]}
     bench = {"speculative": {"mtp_1_drafts": {"speedup": 0.8, "acceptance": 0.6, "tokens_per_step": 1.6},
+                             "mtp": {"speedup": 0.7, "acceptance": 0.55, "tokens_per_step": 2.1},
                              "lookup_edit": {"speedup": 0.9, "acceptance": 0.4},
                              "drafting_step_cost_in_plain_steps": {"mtp": 2.5}}}
     (tmp_path / "eval.json").write_text(json.dumps(ev))
@@ -31,4 +32,5 @@ def test_the_evaluation_section_is_replaced_with_the_measured_figures(tmp_path: 
     assert text.startswith("# card\n\nTraining notes.\n\n## Evaluation\n") and "0.042" not in text
     assert "| exact match | 0.061 | 0.127 |" in text and "does not beat the baseline" in text
     assert "40.0" in text and "3.50 / 1.25" in text and "62.0%" in text and "0.8x" in text
+    assert "with two 0.7x (55%, 2.1 tokens per step; a step that makes and verifies two drafts costs 2.5" in text
     assert "  - expected: `' = result[0][0]'`" in text
