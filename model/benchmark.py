@@ -6,6 +6,7 @@ machines are shared and noisy; absolute numbers are printed beside them for scal
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
@@ -17,10 +18,12 @@ import torch
 
 from .check import _prompt
 from .config import ModelConfig
-from .engine import Engine, GenerationParams
+from .engine import Engine, GenerationParams, resolve_dtype
 from .inspect import kv_cache_bytes
+from .modeling import Mellum
 from .prompts import chat_prompt, code_reply_opening, fim_prompt, rewrite_request
-from .random_checkpoint import tiny_config, write_random_checkpoint
+from .random_checkpoint import DEFAULT_DIR, random_model, tiny_config, write_random_checkpoint
+from .tokenizer import Tokenizer
 
 NEW_TOKENS = 64
 MTP_DRAFT_LENGTHS = (1, 2, 3)  # MTP drafts per step: the engine's default (2) is reported as "mtp"
@@ -162,7 +165,123 @@ def kv_memory_real_config() -> dict[str, Any]:
     }
 
 
-def run(model: str, repeats: int = 3, progress: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize(device)
+
+
+def copy_bandwidth(device: str, nbytes: int, repeats: int = 5) -> float:
+    """Bytes per second that one device-to-device copy moves (each byte read once and written once): the
+    memory bandwidth this process can reach, to set a decode ceiling measured in the same run."""
+    src = torch.empty(nbytes // 4, dtype=torch.float32, device=device)
+    dst = torch.empty_like(src)
+    dst.copy_(src)
+    _sync(device)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        dst.copy_(src)
+        _sync(device)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * src.nbytes / best
+
+
+def real_config_on_device(
+    device: str,
+    *,
+    cfg: ModelConfig | None = None,
+    prompt_tokens: int = 4096,
+    new_tokens: int = NEW_TOKENS,
+    repeats: int = 3,
+    peak_bandwidth: float | None = None,
+    copy_bytes: int = 2**30,
+) -> dict[str, Any]:
+    """The released 12B config (or `cfg`) with random weights on `device` (bf16 on CUDA): prefill tokens/s
+    for a `prompt_tokens` prompt and batch-1 decode tokens/s, eager and with the compiled steps, against
+    the bandwidth ceiling. A batch-1 decode step reads every active weight once, so no engine decodes
+    faster than bandwidth / (active parameters x bytes each); `peak_bandwidth` (bytes/s, the data sheet's)
+    and a copy measured here give two ceilings. The steps are the engine's own: its chunked prefill, then
+    one trunk call and a greedy choice per token."""
+    cfg = cfg or ModelConfig.from_file(REAL_CONFIG)
+    dtype = resolve_dtype("auto", device)
+    with torch.device("meta"):
+        shape = Mellum(cfg)
+    total, active = shape.param_counts()
+    _refuse_if_it_does_not_fit(device, sum(p.numel() for p in shape.parameters()) * dtype.itemsize)
+    model = random_model(cfg, device=device, dtype=dtype)
+    engine = Engine(model, Tokenizer.from_dir(DEFAULT_DIR), slots=1, context=prompt_tokens + new_tokens + 1)
+    gen = torch.Generator().manual_seed(0)
+    prompt = torch.randint(len(engine.tokenizer.special), cfg.vocab_size, (prompt_tokens,), generator=gen).tolist()
+    slot = engine.slots[0]
+
+    def prefill() -> torch.Tensor:
+        slot.truncate(0)
+        logits = engine.next_logits(prompt)
+        _sync(device)
+        return logits
+
+    def decode() -> None:
+        slot.truncate(len(prompt))
+        token = first
+        for _ in range(new_tokens):
+            position = len(slot.tokens)
+            out = engine.model(torch.tensor([[token]], device=device),
+                               torch.arange(position, position + 1, device=device), slot.caches)
+            slot.tokens.append(token)
+            token = int(out.logits[0, -1].argmax())
+
+    prefill_s, logits = _median_time(prefill, repeats)
+    first = int(logits.argmax())
+    bytes_per_token = active * dtype.itemsize
+    bandwidth = copy_bandwidth(device, copy_bytes)
+    report: dict[str, Any] = {
+        "device": torch.cuda.get_device_name(device) if device.startswith("cuda") else device,
+        "dtype": str(dtype).removeprefix("torch."),
+        "total_params": total,
+        "active_params": active,
+        "prompt_tokens": prompt_tokens,
+        "prefill_tok_s": round(prompt_tokens / prefill_s, 1),
+        "copy_bandwidth_GB_s": round(bandwidth / 1e9, 1),
+        "ceiling_tok_s_measured_copy": round(bandwidth / bytes_per_token, 1),
+    }
+    if peak_bandwidth:
+        report["ceiling_tok_s_peak"] = round(peak_bandwidth / bytes_per_token, 1)
+
+    def measured() -> dict[str, Any]:
+        decode()  # warm-up (compiles, when compiled)
+        seconds, _ = _median_time(decode, repeats)
+        tok_s = new_tokens / seconds
+        out = {"decode_tok_s": round(tok_s, 1), "of_ceiling_measured_copy": round(tok_s * bytes_per_token / bandwidth, 3)}
+        if peak_bandwidth:
+            out["of_ceiling_peak"] = round(tok_s * bytes_per_token / peak_bandwidth, 3)
+        return out
+
+    report["eager"] = measured()
+    try:
+        engine.model.compile_steps()
+        report["compiled"] = measured()
+    except Exception as exc:  # torch raises many kinds (BackendCompilerFailed, ...); the eager figure stands
+        report["compiled"] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+    finally:
+        engine.model.compile_steps(enabled=False)
+    return report
+
+
+def _refuse_if_it_does_not_fit(device: str, nbytes: int) -> None:
+    if device.startswith("cuda"):
+        free = torch.cuda.mem_get_info(device)[0]
+    else:  # what the kernel could give without swapping, page cache included
+        meminfo = Path("/proc/meminfo")
+        lines = meminfo.read_text().splitlines() if meminfo.exists() else []
+        kib = [int(line.split()[1]) for line in lines if line.startswith("MemAvailable:")]
+        free = kib[0] * 1024 if kib else os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    if nbytes > free:
+        raise MemoryError(f"the weights need {nbytes / 2**30:.1f} GiB and {device} has {free / 2**30:.1f} GiB free; "
+                          "run this on an accelerator that holds them (--real-config-on cuda)")
+
+
+def run(model: str, repeats: int = 3, progress: Callable[[str], None] = lambda s: None,
+        peak_bandwidth: float | None = None) -> dict[str, Any]:
     from .engine import resolve_model
 
     report: dict[str, Any] = {"threads": torch.get_num_threads()}
@@ -182,4 +301,7 @@ def run(model: str, repeats: int = 3, progress: Callable[[str], None] = lambda s
     progress("time to first token after a keystroke")
     report["ttft_keystroke"] = ttft_after_keystroke(directory, repeats=repeats)
     report["kv_cache_real_config"] = kv_memory_real_config()
+    if torch.cuda.is_available():
+        progress("the real 12B config on the GPU")
+        report["real_config_cuda"] = real_config_on_device("cuda", repeats=repeats, peak_bandwidth=peak_bandwidth)
     return report

@@ -299,6 +299,15 @@ class Mellum(nn.Module):
         self.rotary = nn.ModuleDict({lt: Rotary(r, cfg.head_dim) for lt, r in cfg.rope.items()})
         self._steps: tuple[Callable, Callable] | None = None  # see compile_steps
 
+    def restore_rope(self) -> None:
+        """Recompute the RoPE frequencies, non-persistent buffers that a model built on the meta device and
+        moved with `to_empty` has lost."""
+        device = self.lm_head.weight.device
+        for lt, rot in self.rotary.items():
+            inv_freq, scale = rope_frequencies(self.cfg.rope[lt], self.cfg.head_dim)
+            cast(Rotary, rot).inv_freq = inv_freq.to(device)
+            cast(Rotary, rot).scale = scale
+
     @property
     def mtp_layer(self) -> MtpLayer | None:
         layers = list(self.mtp.layers.values())

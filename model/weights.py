@@ -13,14 +13,13 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import cast
 
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from .config import ModelConfig
-from .modeling import Mellum, Rotary, rope_frequencies
+from .modeling import Mellum
 
 INDEX_FILE = "model.safetensors.index.json"
 SINGLE_FILE = "model.safetensors"
@@ -137,11 +136,7 @@ def load_model(
             if not torch.isfinite(tensor.float()).all():
                 raise CheckpointError(f"tensor {name} in {files[name]} holds NaN or infinite values; the file is corrupt")
             _target(params, name).copy_(tensor)
-        # Non-persistent buffers (RoPE frequencies) were lost by to_empty: recompute them.
-        for lt, rot in model.rotary.items():
-            inv_freq, scale = rope_frequencies(cfg.rope[lt], cfg.head_dim)
-            cast(Rotary, rot).inv_freq = inv_freq.to(device)
-            cast(Rotary, rot).scale = scale
+    model.restore_rope()
     model.eval()
     return model
 
