@@ -6,6 +6,7 @@ pure function of (seed, step), so an interrupted run continues exactly where it 
 
 from __future__ import annotations
 
+import ctypes
 import json
 import math
 import os
@@ -68,6 +69,9 @@ def default_architecture(vocab_size: int) -> dict:
         "eos_token_id": 0,
         "pad_token_id": 0,
     }
+
+
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc's mallopt parameters (malloc.h)
 
 
 @dataclass
@@ -221,10 +225,24 @@ def phases(s: TrainSettings, cfg: ModelConfig, builder: ExampleBuilder) -> list[
     return plan
 
 
+def keep_freed_memory() -> None:
+    """Have glibc keep freed memory for reuse instead of handing it back to the kernel. A training step
+    frees and reallocates tensors of 100+ MB (logits over the vocabulary, their gradients); glibc maps each
+    afresh, and the kernel faults in and zeroes every page, which took 0.7 s of a 2.4 s CPU step. Kept,
+    a step runs 1.4x faster for ~1 GB more resident memory. Without glibc this does nothing."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(M_MMAP_MAX, 0)  # large blocks from the heap, which is reused, not from new mappings
+    libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1)  # and the heap's free top is kept, not trimmed
+
+
 def train(s: TrainSettings) -> Path:
     """Run (or resume) every phase of training; returns the path of the last phase's state file."""
     if s.threads:
         torch.set_num_threads(s.threads)
+    keep_freed_memory()
     tokenizer, cfg = prepare(s)
     builder = ExampleBuilder(load_sources(s.corpus), tokenizer)
     previous: Path | None = None
