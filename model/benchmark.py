@@ -202,6 +202,8 @@ def real_config_on_device(
     faster than bandwidth / (active parameters x bytes each); `peak_bandwidth` (bytes/s, the data sheet's)
     and a copy measured here give two ceilings. The steps are the engine's own: its chunked prefill, then
     one trunk call and a greedy choice per token."""
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"{device} was asked for, but this PyTorch sees no CUDA device")
     cfg = cfg or ModelConfig.from_file(REAL_CONFIG)
     dtype = resolve_dtype("auto", device)
     with torch.device("meta"):

@@ -43,6 +43,6 @@ def bench_model(model: str, repeats: int, real_config_device: str | None, peak_b
             report = real_config_on_device(real_config_device, repeats=repeats, peak_bandwidth=peak)
         else:
             report = run(model, repeats=repeats, progress=progress, peak_bandwidth=peak)
-    except MemoryError as e:
+    except (MemoryError, RuntimeError) as e:  # weights that do not fit, no such device
         raise click.ClickException(str(e)) from None
     click.echo(json.dumps(report, indent=2))
