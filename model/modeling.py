@@ -299,10 +299,16 @@ class Mellum(nn.Module):
         self.rotary = nn.ModuleDict({lt: Rotary(r, cfg.head_dim) for lt, r in cfg.rope.items()})
         self._steps: tuple[Callable, Callable] | None = None  # see compile_steps
 
-    def restore_rope(self) -> None:
-        """Recompute the RoPE frequencies, non-persistent buffers that a model built on the meta device and
-        moved with `to_empty` has lost."""
-        device = self.lm_head.weight.device
+    def materialize(self, device: str, dtype: torch.dtype, matrix_dtype: torch.dtype | None = None) -> None:
+        """Give a model built on the meta device uninitialised storage on `device`: each parameter allocated
+        once, in its final dtype (matrices in `matrix_dtype` when given), so a 12B model never exists in
+        fp32 on the way to bf16; then its tied head and its RoPE frequencies, which the meta device lost."""
+        for module in self.modules():
+            for name, p in list(module.named_parameters(recurse=False)):
+                kind = matrix_dtype if matrix_dtype is not None and p.dim() >= 2 else dtype
+                setattr(module, name, nn.Parameter(torch.empty(p.shape, dtype=kind, device=device), p.requires_grad))
+        if self.cfg.tie_word_embeddings:
+            self.lm_head.weight = self.model.embed_tokens.weight
         for lt, rot in self.rotary.items():
             inv_freq, scale = rope_frequencies(self.cfg.rope[lt], self.cfg.head_dim)
             cast(Rotary, rot).inv_freq = inv_freq.to(device)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 
 from .config import ModelConfig
 from .modeling import Mellum, init_weights
@@ -72,12 +71,7 @@ def random_model(cfg: ModelConfig, *, device: str, dtype: torch.dtype, seed: int
     CPU, so the released 12B config (24 GB in bf16) needs only its own size on an accelerator."""
     with torch.device("meta"):
         model = Mellum(cfg)
-    for module in model.modules():
-        for name, p in list(module.named_parameters(recurse=False)):
-            setattr(module, name, nn.Parameter(torch.empty(p.shape, dtype=dtype, device=device), requires_grad=False))
-    if cfg.tie_word_embeddings:
-        model.lm_head.weight = model.model.embed_tokens.weight
+    model.materialize(device, dtype)
     torch.manual_seed(seed)
     init_weights(model)
-    model.restore_rope()
     return model.eval()

@@ -117,15 +117,8 @@ def load_model(
         if got != shape:
             raise CheckpointError(f"tensor {name} has shape {list(got)}, expected {list(shape)} from config.json")
 
-    model.to_empty(device=device)
-    if cfg.tie_word_embeddings:  # to_empty gave the head its own tensor, which nothing on disk fills
-        model.lm_head.weight = model.model.embed_tokens.weight
-    model.to(dtype)
     stored = _stored_dtype(handles[files["model.embed_tokens.weight"]], "model.embed_tokens.weight")
-    if narrow_weights and stored.itemsize < dtype.itemsize:
-        for p in model.parameters():
-            if p.dim() >= 2:
-                p.data = torch.empty_like(p, dtype=stored)
+    model.materialize(device, dtype, stored if narrow_weights and stored.itemsize < dtype.itemsize else None)
     params = dict(model.named_parameters())
     with torch.no_grad():
         for name in shapes:
@@ -136,7 +129,6 @@ def load_model(
             if not torch.isfinite(tensor.float()).all():
                 raise CheckpointError(f"tensor {name} in {files[name]} holds NaN or infinite values; the file is corrupt")
             _target(params, name).copy_(tensor)
-    model.restore_rope()
     model.eval()
     return model
 
