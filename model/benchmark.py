@@ -26,6 +26,11 @@ from .random_checkpoint import DEFAULT_DIR, random_model, tiny_config, write_ran
 from .tokenizer import Tokenizer
 
 NEW_TOKENS = 64
+
+
+class DeviceRefused(Exception):
+    """The device cannot run the asked-for benchmark: it is absent, or the weights do not fit on it."""
+
 MTP_DRAFT_LENGTHS = (1, 2, 3)  # MTP drafts per step: the engine's default (2) is reported as "mtp"
 # The released 12B config (no weights): for memory figures and `info` without a download.
 REAL_CONFIG = Path(__file__).with_name("configs") / "mellum2-12b-a2.5b.json"
@@ -203,7 +208,7 @@ def real_config_on_device(
     and a copy measured here give two ceilings. The steps are the engine's own: its chunked prefill, then
     one trunk call and a greedy choice per token."""
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"{device} was asked for, but this PyTorch sees no CUDA device")
+        raise DeviceRefused(f"{device} was asked for, but this PyTorch sees no CUDA device")
     cfg = cfg or ModelConfig.from_file(REAL_CONFIG)
     dtype = resolve_dtype("auto", device)
     with torch.device("meta"):
@@ -278,7 +283,7 @@ def _refuse_if_it_does_not_fit(device: str, nbytes: int) -> None:
         kib = [int(line.split()[1]) for line in lines if line.startswith("MemAvailable:")]
         free = kib[0] * 1024 if kib else os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     if nbytes > free:
-        raise MemoryError(f"the weights need {nbytes / 2**30:.1f} GiB and {device} has {free / 2**30:.1f} GiB free; "
+        raise DeviceRefused(f"the weights need {nbytes / 2**30:.1f} GiB and {device} has {free / 2**30:.1f} GiB free; "
                           "run this on an accelerator that holds them (--real-config-on cuda)")
 
 

@@ -10,11 +10,11 @@ PYTHONPATH=. PYTHONUNBUFFERED=1 "${PYTHON:-python3}" - "${1:-cuda}" "${2:-4800}"
 import json
 import sys
 
-from model.benchmark import real_config_on_device
+from model.benchmark import DeviceRefused, real_config_on_device
 
 try:
     report = real_config_on_device(sys.argv[1], peak_bandwidth=float(sys.argv[2]) * 1e9)
-except (MemoryError, RuntimeError) as e:
+except DeviceRefused as e:
     sys.exit(f"device_bench: {e}")
 print(json.dumps(report, indent=2))
 PY

@@ -33,7 +33,7 @@ def bench_model(model: str, repeats: int, real_config_device: str | None, peak_b
     vs cold; KV-cache memory of the real 12B config; where CUDA is present, the real 12B config with random
     bf16 weights on the GPU (decode at batch 1 and a 4,096-token prefill, against the bandwidth ceiling).
     Prints JSON."""
-    from model.benchmark import real_config_on_device, run
+    from model.benchmark import DeviceRefused, real_config_on_device, run
 
     peak = peak_bandwidth * 1e9 if peak_bandwidth else None
     progress = lambda s: click.echo(f"[bench] {s}", err=True)  # noqa: E731
@@ -43,6 +43,6 @@ def bench_model(model: str, repeats: int, real_config_device: str | None, peak_b
             report = real_config_on_device(real_config_device, repeats=repeats, peak_bandwidth=peak)
         else:
             report = run(model, repeats=repeats, progress=progress, peak_bandwidth=peak)
-    except (MemoryError, RuntimeError) as e:  # weights that do not fit, no such device
+    except DeviceRefused as e:
         raise click.ClickException(str(e)) from None
     click.echo(json.dumps(report, indent=2))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.benchmark import real_config_on_device, speculative_vs_plain, ttft_after_keystroke
+from model.benchmark import DeviceRefused, real_config_on_device, speculative_vs_plain, ttft_after_keystroke
 from model.config import ModelConfig
 from model.random_checkpoint import tiny_config
 
@@ -36,5 +36,5 @@ def test_the_real_config_benchmark_runs_the_engine_steps_and_sets_them_against_t
 
 def test_the_real_config_benchmark_refuses_weights_that_do_not_fit_before_allocating_them():
     huge = ModelConfig.from_dict(tiny_config(2**31))  # ~1 TB of embeddings and head
-    with pytest.raises(MemoryError, match="GiB"):
+    with pytest.raises(DeviceRefused, match="GiB"):
         real_config_on_device("cpu", cfg=huge)
